@@ -1,0 +1,87 @@
+import { loadConfig } from '../config/load.js';
+import { isWorkflowError, internalDetail } from '../core/errors.js';
+import { LEVELS, type Level } from '../core/log.js';
+import { packageVersion } from '../core/version.js';
+import { createApp, type App } from '../serve/app.js';
+import { serveStdio } from '../serve/stdio.js';
+import { flagNumber, flagString, parseArgs, type ParsedArgs } from './args.js';
+import { callCommand, listCommand, runsCommand, type CliIo } from './commands.js';
+import { doctorCommand } from './doctor.js';
+import { helpText } from './spec.js';
+
+export interface CliEnv extends CliIo {
+  env: Record<string, string | undefined>;
+  cwd: string;
+}
+
+const COMMAND_NAMES = new Set(['serve', 'list', 'call', 'runs', 'doctor']);
+
+/** The whole command line; returns the exit code (0 ok, 1 run failed, 2 usage/config error). */
+export async function runCli(argv: readonly string[], io: CliEnv): Promise<number> {
+  let args: ParsedArgs;
+  try {
+    args = parseArgs(argv);
+  } catch (err) {
+    return fail(io, err, false);
+  }
+  const json = args.flags.has('json');
+  if (args.flags.has('version')) return (io.stdout(`${packageVersion()}\n`), 0);
+  if (args.flags.has('help')) return (io.stdout(helpText(packageVersion())), 0);
+  const command = args.positionals[0] ?? 'serve';
+  if (!COMMAND_NAMES.has(command)) return fail(io, usage(`unknown command "${command}"; commands: ${[...COMMAND_NAMES].join(', ')}`), json);
+  let app: App | undefined;
+  try {
+    if (command === 'serve' && args.flags.has('http')) throw usage('Streamable HTTP (--http) is not in this version yet; serve over stdio (the default) for now.');
+    const logLevel = flagString(args, 'log-level');
+    if (logLevel !== undefined && !LEVELS.includes(logLevel as Level)) throw usage(`--log-level must be one of ${LEVELS.join(', ')}`);
+    const tools = flagString(args, 'tools');
+    if (tools !== undefined && tools !== 'full' && tools !== 'compact') throw usage('--tools must be "full" or "compact"');
+    const loaded = loadConfig({
+      env: io.env,
+      cwd: io.cwd,
+      flags: {
+        config: flagString(args, 'config'), local: flagString(args, 'local'), stateDir: flagString(args, 'state-dir'),
+        readOnly: args.flags.has('read-only') ? true : undefined, waitSeconds: flagNumber(args, 'wait-seconds', { min: 0, max: 3600 }),
+        tools: tools as 'full' | 'compact' | undefined, logLevel: logLevel as Level | undefined,
+      },
+    });
+    const quiet = command !== 'serve' && logLevel === undefined && !io.env['WORKFLOWS_MCP_LOG_LEVEL'];
+    // One-shot commands keep stderr for what the user asked for; warnings still show.
+    const config = quiet ? { ...loaded.config, logLevel: 'warning' as const } : loaded.config;
+    app = await createApp({ config, secrets: loaded.secrets, live: command === 'serve', writeLog: io.stderr });
+    switch (command) {
+      case 'serve':
+        await serveStdio(app);
+        return 0;
+      case 'list':
+        return await listCommand(app, args, io);
+      case 'call':
+        return await callCommand(app, args, io);
+      case 'runs':
+        return await runsCommand(app, args, io);
+      default:
+        return await doctorCommand(app, loaded.file, io);
+    }
+  } catch (err) {
+    return fail(io, err, json, app);
+  } finally {
+    await app?.close();
+  }
+}
+
+function usage(message: string): Error {
+  return Object.assign(new Error(message), { code: 'usage' });
+}
+
+function fail(io: CliIo, err: unknown, json: boolean, app?: App): number {
+  const code = isWorkflowError(err) || (err as { code?: unknown }).code === 'usage' ? String((err as { code: string }).code) : 'internal';
+  const mcpInvalid = (err as { code?: unknown }).code === -32602;
+  const message = app ? app.redactor.redact((err as Error).message) : (err as Error).message;
+  if (code === 'internal' && !mcpInvalid) {
+    io.stderr(json ? `${JSON.stringify({ error: { code, message: internalDetail(err) } })}\n` : `workflows-mcp: unexpected error: ${internalDetail(err)}\n`);
+    return 1;
+  }
+  const shown = mcpInvalid ? message.replace(/^(MCP error -32602: )+/, '') : message;
+  io.stderr(json ? `${JSON.stringify({ error: { code: mcpInvalid ? 'usage' : code, message: shown } })}\n` : `workflows-mcp: ${code === 'config' ? 'config error:\n  ' : ''}${shown.split('\n').join('\n  ')}\n`);
+  return code === 'config' || code === 'usage' || mcpInvalid ? 2 : 1;
+}

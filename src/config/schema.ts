@@ -1,0 +1,97 @@
+import { z } from 'zod';
+import { LEVELS } from '../core/log.js';
+
+const filters = {
+  enabled: z.boolean().default(true),
+  include: z.array(z.string().min(1)).default(['*']),
+  exclude: z.array(z.string().min(1)).default([]),
+  versions: z.enum(['all', 'latest']).default('all'),
+  destructive: z.boolean().default(false),
+};
+const baseUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional();
+const secret = (name: string) => z.string({ error: `required (set ${name})` }).min(1, `must not be empty (set ${name})`);
+
+export const LocalConfig = z.strictObject({
+  ...filters,
+  dir: z.string().min(1).default('./workflows'),
+  watch: z.boolean().default(true),
+});
+
+export const LooplyConfig = z.strictObject({
+  ...filters,
+  apiKey: secret('LOOPLY_API_KEY'),
+  baseUrl,
+  profile: z.string().optional(),
+  stateMap: z.record(z.string(), z.enum(['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled'])).optional(),
+});
+
+export const CortexConfig = z.strictObject({
+  ...filters,
+  apiKey: secret('CORTEX_API_KEY'),
+  appId: z.string().min(1).default('c'),
+  baseUrl,
+  discover: z.boolean().default(false),
+  draft: z.boolean().default(false),
+  retentionDays: z.number().int().positive().optional(),
+});
+
+export const LeapConfig = z.strictObject({
+  ...filters,
+  apiKey: secret('LEAP_API_KEY'),
+  baseUrl,
+  workflows: z
+    .array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()).optional() }))
+    .default([]),
+});
+
+export const LleverageConfig = z.strictObject({
+  ...filters,
+  endpoints: z
+    .array(
+      z.strictObject({
+        name: z.string().min(1),
+        url: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+        description: z.string().optional(),
+        token: z.string().optional(),
+        fields: z.record(z.string(), z.union([z.enum(['text', 'number', 'boolean', 'file']), z.strictObject({ type: z.enum(['text', 'number', 'boolean', 'file']), required: z.boolean().default(true), description: z.string().optional() })])).default({}),
+      }),
+    )
+    .default([]),
+});
+
+export const TOOLSETS = ['workflows', 'runs', 'generic'] as const;
+
+export const ConfigSchema = z.strictObject({
+  providers: z
+    .strictObject({
+      local: LocalConfig.optional(),
+      looply: LooplyConfig.optional(),
+      cortex: CortexConfig.optional(),
+      leap: LeapConfig.optional(),
+      lleverage: LleverageConfig.optional(),
+    })
+    .default({}),
+  runs: z
+    .strictObject({
+      waitSeconds: z.number().min(0).max(3600).default(60),
+      retentionDays: z.number().positive().default(30),
+    })
+    .default({ waitSeconds: 60, retentionDays: 30 }),
+  files: z.strictObject({ roots: z.array(z.string()).default(['.']), maxBytes: z.number().int().positive().default(26214400) }).default({ roots: ['.'], maxBytes: 26214400 }),
+  http: z
+    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3333), token: z.string().optional() })
+    .default({ host: '127.0.0.1', port: 3333 }),
+  webhooks: z.strictObject({ publicUrl: z.url().nullable().default(null), port: z.number().int().optional() }).default({ publicUrl: null }),
+  tools: z.enum(['full', 'compact']).default('full'),
+  toolsets: z.array(z.enum(TOOLSETS)).default([...TOOLSETS]),
+  readOnly: z.boolean().default(false),
+  maxTools: z.number().int().positive().default(100),
+  toolNameMax: z.number().int().min(24).max(64).default(48),
+  refreshSeconds: z.number().min(0).default(300),
+  stateDir: z.string().min(1),
+  logLevel: z.enum(LEVELS).default('info'),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type LocalProviderConfig = z.infer<typeof LocalConfig>;
+export type ProviderName = keyof Config['providers'];

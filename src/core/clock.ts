@@ -1,0 +1,18 @@
+/** Injectable time, so pollers, heartbeats and retention can be tested without sleeping. */
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): { cancel(): void };
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout(fn, ms) {
+    const t = setTimeout(fn, ms);
+    t.unref?.();
+    return { cancel: () => clearTimeout(t) };
+  },
+};
+
+export function isoNow(clock: Clock = systemClock): string {
+  return new Date(clock.now()).toISOString();
+}

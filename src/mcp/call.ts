@@ -1,0 +1,73 @@
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { internalDetail, publicMessage } from '../core/errors.js';
+import { isPlainObject, type JsonObject } from '../core/json.js';
+import type { Workflow, WorkflowVersion } from '../providers/types.js';
+import type { JournalRun } from '../runs/journal.js';
+import { errorResult, runResult } from './envelope.js';
+import { ProgressReporter } from './progress.js';
+import type { PreparedSchema } from './schema.js';
+import type { CallContext } from './tool.js';
+
+export function invalidArguments(tool: string, problems: string[]): CallToolResult {
+  const list = problems.map((p) => `- ${p}`).join('\n');
+  return errorResult(`Invalid arguments for ${tool}; no run was started.\n${list}\nFix these fields and call again (the tool's inputSchema says what each field expects).`);
+}
+
+/** Validate → start → journal → wait within the budget → envelope. */
+export async function startAndAwait(
+  ctx: CallContext,
+  target: { workflow: Workflow; version: WorkflowVersion; prepared: PreparedSchema; toolName: string },
+  args: unknown,
+): Promise<CallToolResult> {
+  const { deps } = ctx;
+  const provider = deps.catalog.provider(target.workflow.provider);
+  if (!provider) return errorResult(`Provider "${target.workflow.provider}" is not configured; list the tools again.`);
+  const checked = target.prepared.validate(isPlainObject(args) ? args : {});
+  if (!checked.ok) return invalidArguments(target.toolName, checked.problems);
+  let run: JournalRun;
+  try {
+    run = await deps.tracker.start(provider, { workflow: target.workflow, version: target.version, input: checked.value, signal: ctx.signal });
+  } catch (err) {
+    deps.log.warn(`${target.toolName}: could not start the run: ${internalDetail(err)}`);
+    return errorResult(publicMessage(err));
+  }
+  deps.log.debug(`${target.toolName}: started run ${run.provider}/${run.runId}`);
+  return awaitRun(ctx, run, deps.settings.waitSeconds * 1000);
+}
+
+/**
+ * Waits for a run within `timeoutMs`, sending progress when asked to. An abort from
+ * notifications/cancelled cancels the run; an abort because the connection closed only detaches.
+ */
+export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: number, opts: { cancelOnAbort?: boolean } = {}): Promise<CallToolResult> {
+  const { tracker } = ctx.deps;
+  const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
+  reporter?.update(run, run.message, tracker.fraction(run.provider, run.runId), true);
+  const onAbort = (): void => {
+    if (ctx.closing() || opts.cancelOnAbort === false) return;
+    ctx.deps.log.info(`run ${run.provider}/${run.runId}: the client cancelled the call; cancelling the run`);
+    void tracker.cancel(run.provider, run.runId).catch((err: unknown) => ctx.deps.log.warn(`cancel of ${run.runId} failed: ${internalDetail(err)}`));
+  };
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    const final = await tracker.wait(run.provider, run.runId, {
+      timeoutMs,
+      signal: ctx.signal,
+      onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
+    });
+    const waited = Math.round(timeoutMs / 1000);
+    return runResult(final, final.status === 'running' || final.status === 'queued' ? `not finished after the ${waited} s wait budget` : undefined);
+  } finally {
+    reporter?.stop();
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}
+
+export function versionOf(workflow: Workflow, key: string | undefined): WorkflowVersion | undefined {
+  const wanted = key ?? workflow.latest;
+  return workflow.versions.find((v) => v.key === wanted) ?? workflow.versions.find((v) => v.key.replace(/^v/, '') === wanted.replace(/^v/, ''));
+}
+
+export function asObject(value: unknown): JsonObject {
+  return isPlainObject(value) ? value : {};
+}

@@ -1,0 +1,189 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js';
+import type { Logger } from '../core/log.js';
+import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
+import { ENVELOPE_SCHEMA } from './envelope.js';
+import { assignToolNames, type ToolRef } from './naming.js';
+import { prepareSchema, type PreparedSchema } from './schema.js';
+
+export interface ProviderFilter {
+  include: string[];
+  exclude: string[];
+  versions: 'all' | 'latest';
+  destructive: boolean;
+}
+
+export interface WorkflowEntry {
+  tool: Tool;
+  ref: ToolRef;
+  workflow: Workflow;
+  /** The version this tool pins, or undefined for "the latest at call time". */
+  pinned: string | undefined;
+  prepared: PreparedSchema;
+}
+
+export interface CatalogOptions {
+  providers: readonly Provider[];
+  filters: ReadonlyMap<string, ProviderFilter>;
+  toolNameMax: number;
+  log: Logger;
+}
+
+export const META_KEY = 'io.github.workflows-mcp/workflow';
+const DESCRIPTION_MAX = 1000;
+
+/** A glob (`*`, `?`) over a workflow's id or name, case-insensitive. */
+export function globMatch(glob: string, text: string): boolean {
+  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+  return re.test(text);
+}
+
+function passes(w: Workflow, f: ProviderFilter | undefined): boolean {
+  if (!f) return true;
+  const hit = (g: string): boolean => globMatch(g, w.id) || globMatch(g, w.name);
+  return f.include.some(hit) && !f.exclude.some(hit);
+}
+
+/** The workflows of every provider as tools; re-read on refresh, always read fresh on request. */
+export class Catalog {
+  private listings = new Map<string, Workflow[]>();
+  private problems = new Map<string, CatalogProblem[]>();
+  private entries: WorkflowEntry[] = [];
+  private byName = new Map<string, WorkflowEntry>();
+  private readonly everNamed = new Set<string>();
+  private fingerprint = '';
+  private readonly listeners = new Set<() => void>();
+  private refreshing: Promise<boolean> | null = null;
+
+  constructor(private readonly opts: CatalogOptions) {}
+
+  get tools(): readonly WorkflowEntry[] {
+    return this.entries;
+  }
+
+  get workflows(): Workflow[] {
+    return [...this.listings.values()].flat();
+  }
+
+  get allProblems(): CatalogProblem[] {
+    return [...this.problems.values()].flat();
+  }
+
+  providerNames(): string[] {
+    return this.opts.providers.map((p) => p.name);
+  }
+
+  provider(name: string): Provider | undefined {
+    return this.opts.providers.find((p) => p.name === name);
+  }
+
+  entry(name: string): WorkflowEntry | undefined {
+    return this.byName.get(name);
+  }
+
+  /** A tool name this server listed before, now gone: the agent should list tools again. */
+  vanished(name: string): boolean {
+    return !this.byName.has(name) && this.everNamed.has(name);
+  }
+
+  workflow(provider: string, id: string): Workflow | undefined {
+    return this.listings.get(provider)?.find((w) => w.id === id);
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Re-reads every provider; resolves true when the tool list changed. Concurrent calls share one pass. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<boolean> {
+    await Promise.all(
+      this.opts.providers.map(async (p) => {
+        try {
+          const listing = await p.listWorkflows();
+          this.listings.set(p.name, listing.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+          this.problems.set(p.name, listing.problems);
+        } catch (err) {
+          // Keep what we had: one provider down must not empty the others' tools, nor its own.
+          this.opts.log.warn(`${p.name}: could not list workflows (${(err as Error).message}); keeping the previous list`);
+          this.problems.set(p.name, [{ where: p.name, message: (err as Error).message }]);
+        }
+      }),
+    );
+    this.rebuild();
+    const next = stableStringify(this.entries.map((e) => e.tool));
+    const changed = next !== this.fingerprint;
+    this.fingerprint = next;
+    if (changed) for (const l of this.listeners) l();
+    return changed;
+  }
+
+  private rebuild(): void {
+    const plan: Array<{ workflow: Workflow; version: WorkflowVersion; pinned: string | undefined }> = [];
+    for (const p of this.opts.providers) {
+      const filter = this.opts.filters.get(p.name);
+      for (const w of this.listings.get(p.name) ?? []) {
+        const latest = w.versions.find((v) => v.key === w.latest) ?? w.versions[w.versions.length - 1];
+        if (!latest) continue;
+        plan.push({ workflow: w, version: latest, pinned: undefined });
+        if (filter?.versions !== 'latest') for (const v of w.versions) plan.push({ workflow: w, version: v, pinned: v.key });
+      }
+    }
+    const refs = plan.map((x): ToolRef => ({ provider: x.workflow.provider, workflowId: x.workflow.id, name: x.workflow.name, version: x.pinned }));
+    const names = assignToolNames(refs, this.opts.toolNameMax);
+    this.entries = plan.map((x, i) => this.toEntry(names[i]!, refs[i]!, x.workflow, x.version, x.pinned));
+    this.byName = new Map(this.entries.map((e) => [e.tool.name, e]));
+    for (const e of this.entries) this.everNamed.add(e.tool.name);
+  }
+
+  private toEntry(name: string, ref: ToolRef, workflow: Workflow, version: WorkflowVersion, pinned: string | undefined): WorkflowEntry {
+    const prepared = prepareVersion(version);
+    if (prepared.fallback) this.opts.log.warn(`${workflow.provider}/${workflow.id} v${version.key}: input schema does not compile (${prepared.fallback}); the tool accepts any object`);
+    const destructive = this.opts.filters.get(workflow.provider)?.destructive ?? false;
+    const title = pinned === undefined ? workflow.name : `${workflow.name} · v${pinned}`;
+    const tool: Tool = {
+      name,
+      title,
+      description: describe(workflow, version, pinned, prepared),
+      inputSchema: prepared.schema as Tool['inputSchema'],
+      outputSchema: ENVELOPE_SCHEMA as unknown as Tool['outputSchema'],
+      annotations: { title, readOnlyHint: false, destructiveHint: destructive, idempotentHint: false, openWorldHint: true },
+      _meta: { [META_KEY]: { provider: workflow.provider, workflow_id: workflow.id, version: pinned ?? null } },
+    };
+    return { tool, ref, workflow, pinned, prepared };
+  }
+}
+
+function describe(w: Workflow, v: WorkflowVersion, pinned: string | undefined, prepared: PreparedSchema): string {
+  const own = (w.description ?? '').trim();
+  const body = own.length > DESCRIPTION_MAX ? `${own.slice(0, DESCRIPTION_MAX - 1)}…` : own;
+  const which = pinned === undefined ? `its latest version (now v${v.key})` : `version ${pinned}`;
+  const lines = [
+    body,
+    `Runs the ${w.provider} workflow "${w.name}" (id ${w.id}), ${which}. Each call starts a real run; a run still going after the wait budget returns status "running" and a run_id for wait_for_run.`,
+  ];
+  if (v.note) lines.push(v.note);
+  if (prepared.wrapped) lines.push('Pass the workflow input as the "input" argument.');
+  if (prepared.fallback) lines.push('The platform gave no usable input schema, so any object is accepted; the platform validates it.');
+  return lines.filter(Boolean).join('\n\n');
+}
+
+/** The advertised, validating schema of one version: its own schema with its defaults folded in. */
+export function prepareVersion(v: WorkflowVersion): PreparedSchema {
+  return prepareSchema(withDefaults(v.inputSchema, v.defaults));
+}
+
+function withDefaults(schema: JsonObject, defaults: Record<string, unknown> | undefined): JsonObject {
+  if (!defaults || !isPlainObject(schema['properties'])) return schema;
+  const props: JsonObject = { ...schema['properties'] };
+  for (const [k, v] of Object.entries(defaults)) {
+    const p = props[k];
+    if (isPlainObject(p) && !('default' in p)) props[k] = { ...p, default: v };
+  }
+  return { ...schema, properties: props };
+}

@@ -1,0 +1,113 @@
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import type { Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import type { Workflow } from '../providers/types.js';
+import type { JournalRun } from '../runs/journal.js';
+import { prepareVersion } from './catalog.js';
+import { runUri, toEnvelope } from './envelope.js';
+import type { McpDeps } from './tool.js';
+
+export const RUN_TEMPLATE = 'workflows://runs/{provider}/{run_id}';
+export const WORKFLOW_TEMPLATE = 'workflows://workflows/{provider}/{workflow_id}';
+export const WORKFLOW_RUNS_TEMPLATE = 'workflows://workflows/{provider}/{workflow_id}/runs';
+const RESOURCE_NOT_FOUND = -32002;
+const RECENT_RUNS = 50;
+const PAGE = 100;
+
+export const TEMPLATES: ResourceTemplate[] = [
+  { uriTemplate: RUN_TEMPLATE, name: 'run', title: 'Workflow run', description: 'One run: its envelope, input, steps and latest progress message. Subscribe for updates.', mimeType: 'application/json' },
+  { uriTemplate: WORKFLOW_TEMPLATE, name: 'workflow', title: 'Workflow', description: 'A workflow with its versions, their input schemas and tool names.', mimeType: 'application/json' },
+  { uriTemplate: WORKFLOW_RUNS_TEMPLATE, name: 'workflow-runs', title: 'Workflow run history', description: "A workflow's runs, newest first.", mimeType: 'application/json' },
+];
+
+const enc = encodeURIComponent;
+export const workflowUri = (provider: string, id: string): string => `workflows://workflows/${enc(provider)}/${enc(id)}`;
+export const workflowRunsUri = (provider: string, id: string): string => `${workflowUri(provider, id)}/runs`;
+
+export type ParsedUri =
+  | { kind: 'run'; provider: string; runId: string }
+  | { kind: 'workflow'; provider: string; workflowId: string }
+  | { kind: 'workflow-runs'; provider: string; workflowId: string };
+
+export function parseUri(uri: string): ParsedUri | null {
+  const dec = (s: string): string | null => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      return null;
+    }
+  };
+  let m = /^workflows:\/\/runs\/([^/]+)\/([^/]+)$/.exec(uri);
+  if (m) return both(dec(m[1]!), dec(m[2]!), (provider, runId) => ({ kind: 'run', provider, runId }));
+  m = /^workflows:\/\/workflows\/([^/]+)\/([^/]+)(\/runs)?$/.exec(uri);
+  if (m) return both(dec(m[1]!), dec(m[2]!), (provider, workflowId) => ({ kind: m![3] ? 'workflow-runs' : 'workflow', provider, workflowId }));
+  return null;
+}
+
+function both<T>(a: string | null, b: string | null, f: (a: string, b: string) => T): T | null {
+  return a === null || b === null ? null : f(a, b);
+}
+
+export function listResources(deps: McpDeps, cursor: string | undefined): { resources: Resource[]; nextCursor?: string } {
+  const workflows: Resource[] = deps.catalog.workflows.map((w) => ({
+    uri: workflowUri(w.provider, w.id), name: `${w.provider}/${w.id}`, title: w.name,
+    description: `Workflow "${w.name}" on ${w.provider}: versions and input schemas.`, mimeType: 'application/json',
+  }));
+  const runs: Resource[] = deps.tracker.list({ limit: RECENT_RUNS }).runs.map((r) => ({
+    uri: runUri(r.provider, r.runId), name: `run ${r.runId}`, title: `${r.provider}/${r.workflowId} run (${r.status})`, mimeType: 'application/json',
+    annotations: { lastModified: r.updatedAt, audience: ['user', 'assistant'] },
+  }));
+  const all = [...workflows, ...runs];
+  const start = cursor === undefined ? 0 : Number.parseInt(Buffer.from(cursor, 'base64url').toString('utf8'), 10);
+  if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(-32602, 'Invalid cursor');
+  const end = start + PAGE;
+  return { resources: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
+}
+
+export function readResource(deps: McpDeps, uri: string): { contents: Array<{ uri: string; mimeType: string; text: string }> } {
+  const parsed = parseUri(uri);
+  const body = parsed ? resourceBody(deps, parsed) : undefined;
+  if (body === undefined) throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri });
+  return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
+}
+
+function resourceBody(deps: McpDeps, p: ParsedUri): unknown {
+  if (p.kind === 'run') {
+    const run = deps.tracker.get(p.provider, p.runId);
+    return run ? runDetail(deps, run) : undefined;
+  }
+  const workflow = deps.catalog.workflow(p.provider, p.workflowId);
+  if (p.kind === 'workflow') return workflow ? workflowDetail(deps, workflow) : undefined;
+  const page = deps.tracker.list({ provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS });
+  if (!workflow && page.runs.length === 0) return undefined;
+  return { provider: p.provider, workflow_id: p.workflowId, runs: page.runs.map(toEnvelope), next_cursor: page.nextCursor };
+}
+
+function runDetail(deps: McpDeps, run: JournalRun): unknown {
+  return {
+    ...toEnvelope(run), input: run.input, created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
+    fraction: deps.tracker.fraction(run.provider, run.runId), steps: run.steps, cancel_requested: run.cancelRequested,
+    workflow_uri: workflowUri(run.provider, run.workflowId),
+  };
+}
+
+function workflowDetail(deps: McpDeps, w: Workflow): unknown {
+  const toolFor = (pinned: string | undefined): string | null =>
+    deps.catalog.tools.find((t) => t.workflow.provider === w.provider && t.workflow.id === w.id && t.pinned === pinned)?.tool.name ?? null;
+  return {
+    provider: w.provider, workflow_id: w.id, name: w.name, description: w.description ?? null, latest: w.latest, tool: toolFor(undefined),
+    versions: w.versions.map((v) => ({ key: v.key, tool: toolFor(v.key), input_schema: prepareVersion(v).schema, output_schema: v.outputSchema ?? null, created_at: v.createdAt ?? null })),
+    runs_uri: workflowRunsUri(w.provider, w.id),
+  };
+}
+
+/** completion/complete for the templates' arguments. */
+export function complete(deps: McpDeps, template: string, argument: string, value: string, context: Record<string, string>): string[] {
+  if (!TEMPLATES.some((t) => t.uriTemplate === template)) return [];
+  const prefix = value.toLowerCase();
+  const provider = context['provider'];
+  let values: string[] = [];
+  if (argument === 'provider') values = deps.catalog.providerNames();
+  else if (argument === 'workflow_id') values = deps.catalog.workflows.filter((w) => !provider || w.provider === provider).map((w) => w.id);
+  else if (argument === 'run_id') return deps.tracker.journal.recentRunIds(provider, value, 100);
+  return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(prefix)).slice(0, 100);
+}

@@ -1,0 +1,127 @@
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { isPlainObject, stableStringify, type JsonObject } from '../core/json.js';
+
+// ajv ships CommonJS classes; createRequire keeps their constructors typed and callable under NodeNext.
+const require = createRequire(import.meta.url);
+const Ajv2020 = require('ajv/dist/2020').default as typeof import('ajv').default;
+const Ajv2019 = require('ajv/dist/2019').default as typeof import('ajv').default;
+const AjvDraft7 = require('ajv').default as typeof import('ajv').default;
+const addFormats = require('ajv-formats').default as (ajv: InstanceType<typeof AjvDraft7>) => void;
+
+const options = { strict: false, allErrors: true, validateSchema: false, useDefaults: true, coerceTypes: false } as const;
+function makeAjv(Klass: typeof AjvDraft7): InstanceType<typeof AjvDraft7> {
+  const ajv = new Klass(options);
+  addFormats(ajv);
+  return ajv;
+}
+const dialects = { 2020: makeAjv(Ajv2020), 2019: makeAjv(Ajv2019), 7: makeAjv(AjvDraft7) };
+
+/** The Ajv class follows `$schema`; the spec default (no `$schema`) is 2020-12. */
+function ajvFor(schema: JsonObject): InstanceType<typeof AjvDraft7> {
+  const dialect = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
+  if (/draft-0[4-7]/.test(dialect)) return dialects[7];
+  if (dialect.includes('2019-09')) return dialects[2019];
+  return dialects[2020];
+}
+
+export interface PreparedSchema {
+  /** What tools/list advertises: always a root `type: "object"`. */
+  schema: JsonObject;
+  /** The platform schema was not an object; arguments arrive as `{ input: … }` and are unwrapped. */
+  wrapped: boolean;
+  /** Why the platform schema was replaced by a permissive one, when it was. */
+  fallback: string | null;
+  validate: (args: JsonObject) => { ok: true; value: unknown } | { ok: false; problems: string[] };
+}
+
+const PERMISSIVE: JsonObject = { type: 'object', additionalProperties: true };
+const cache = new Map<string, PreparedSchema>();
+
+/**
+ * Makes a platform schema safe to list: one tool whose root is not an object makes SDK clients
+ * reject the whole list. Keeps `$schema`, `$defs` and `additionalProperties`; compiles once per
+ * distinct schema; a schema that does not compile becomes a permissive one with a reason.
+ */
+export function prepareSchema(raw: unknown): PreparedSchema {
+  const cacheKey = stableStringify(raw);
+  const hit = cache.get(cacheKey);
+  if (hit) return hit;
+  const { schema, wrapped } = normalise(raw);
+  let prepared: PreparedSchema;
+  try {
+    const fn = ajvFor(schema).compile(schema);
+    prepared = { schema, wrapped, fallback: null, validate: (args) => run(fn, args, wrapped) };
+  } catch (err) {
+    const fn = dialects[2020].compile(PERMISSIVE);
+    prepared = { schema: { ...PERMISSIVE }, wrapped: false, fallback: (err as Error).message, validate: (args) => run(fn, args, false) };
+  }
+  if (cache.size > 5000) cache.clear();
+  cache.set(cacheKey, prepared);
+  return prepared;
+}
+
+function normalise(raw: unknown): { schema: JsonObject; wrapped: boolean } {
+  if (!isPlainObject(raw)) return { schema: { ...PERMISSIVE }, wrapped: false };
+  const schema = fixProperties(raw);
+  const type = schema['type'];
+  if (type === 'object') return { schema, wrapped: false };
+  if (type === undefined && (isPlainObject(schema['properties']) || schema['required'] !== undefined)) return { schema: { ...schema, type: 'object' }, wrapped: false };
+  const union = (schema['anyOf'] ?? schema['oneOf']) as unknown;
+  if (type === undefined && Array.isArray(union) && union.length > 0 && union.every((s) => isPlainObject(s) && (s['type'] === 'object' || isPlainObject(s['properties'])))) {
+    return { schema: { ...schema, type: 'object' }, wrapped: false };
+  }
+  if (type === undefined && Object.keys(schema).every((k) => k.startsWith('$') || k === 'title' || k === 'description')) {
+    return { schema: { ...schema, ...PERMISSIVE }, wrapped: false };
+  }
+  const { $schema, $defs, definitions, ...inner } = schema;
+  const outer: JsonObject = { type: 'object', properties: { input: inner }, required: ['input'], additionalProperties: false };
+  if ($schema !== undefined) outer['$schema'] = $schema;
+  if ($defs !== undefined) outer['$defs'] = $defs;
+  if (definitions !== undefined) outer['definitions'] = definitions;
+  return { schema: outer, wrapped: true };
+}
+
+/** `true`/`false` property schemas are legal JSON Schema but rejected by SDK clients. */
+function fixProperties(schema: JsonObject): JsonObject {
+  const props = schema['properties'];
+  if (!isPlainObject(props)) return { ...schema };
+  const fixed: JsonObject = {};
+  for (const [k, v] of Object.entries(props)) fixed[k] = v === true ? {} : v === false ? { not: {} } : v;
+  return { ...schema, properties: fixed };
+}
+
+function run(fn: ValidateFunction, args: JsonObject, wrapped: boolean): { ok: true; value: unknown } | { ok: false; problems: string[] } {
+  const copy = structuredClone(args); // useDefaults fills defaults in; never touch the caller's object
+  if (fn(copy)) return { ok: true, value: wrapped ? copy['input'] : copy };
+  return { ok: false, problems: describeErrors(fn.errors ?? []) };
+}
+
+/** Ajv errors as `field: what was expected`, one per field and kind. */
+export function describeErrors(errors: ErrorObject[]): string[] {
+  const out = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword === 'if' || (e.keyword === 'anyOf' && errors.length > 1)) continue;
+    const at = pointerToPath(e.instancePath);
+    const p = e.params as Record<string, unknown>;
+    if (e.keyword === 'required') out.add(`${join(at, String(p['missingProperty']))}: is required`);
+    else if (e.keyword === 'additionalProperties') out.add(`${join(at, String(p['additionalProperty']))}: is not an accepted field`);
+    else if (e.keyword === 'enum') out.add(`${at || '(arguments)'}: must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`);
+    else if (e.keyword === 'const') out.add(`${at || '(arguments)'}: must be ${JSON.stringify(p['allowedValue'])}`);
+    else out.add(`${at || '(arguments)'}: ${e.message ?? 'is invalid'}`);
+  }
+  return [...out];
+}
+
+function pointerToPath(pointer: string): string {
+  if (!pointer) return '';
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((seg) => seg.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+function join(at: string, field: string): string {
+  return at ? `${at}.${field}` : field;
+}

@@ -1,0 +1,150 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
+  McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
+  type CallToolResult, type LoggingLevel, type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { internalDetail } from '../core/errors.js';
+import { levelAtLeast } from '../core/log.js';
+import { startAndAwait } from './call.js';
+import { errorResult, runUri } from './envelope.js';
+import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
+import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
+import { invalidArguments } from './call.js';
+import { STATIC_TOOLS } from './tools/index.js';
+
+const INSTRUCTIONS = `Each workflow tool starts a real run of that workflow and waits for it within a time budget.
+If the result has status "running", the run goes on in the background: call wait_for_run with its provider and run_id (do not start it again).
+Status "waiting" means the run waits for a person. get_run, list_runs and the workflows://runs/... resources show runs at any time.
+When a workflow's own tool is not listed, find it with search_workflows and start it with run_workflow.`;
+const TOOLS_PAGE = 500;
+
+export interface McpConnection {
+  server: Server;
+  /** Connects with the one guard the SDK needs: a closing connection must detach runs, not cancel them. */
+  connect(transport: Transport): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Whether this server lists only the generic and runs tools. */
+export function isCompact(deps: McpDeps): boolean {
+  return deps.settings.tools === 'compact' || deps.catalog.tools.length > deps.settings.maxTools;
+}
+
+export function listedTools(deps: McpDeps): Tool[] {
+  const { toolsets, readOnly } = deps.settings;
+  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint)).map(describeStaticTool);
+  const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool);
+  return [...workflows, ...statics];
+}
+
+export function createMcpServer(deps: McpDeps): McpConnection {
+  const server = new Server(
+    { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
+    {
+      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {} },
+      instructions: INSTRUCTIONS,
+      debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/resources/list_changed'],
+    },
+  );
+  let closing = false;
+  let connected = false;
+  let logLevel: LoggingLevel = 'warning';
+  let warnedCompact = false;
+  const subscriptions = new Set<string>();
+  const seenRuns = new Set<string>();
+
+  server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+    if (!warnedCompact && deps.settings.tools !== 'compact' && isCompact(deps)) {
+      warnedCompact = true;
+      deps.log.warn(`the catalog has ${deps.catalog.tools.length} workflow tools, over maxTools (${deps.settings.maxTools}); listing only run_workflow, search_workflows and the runs tools`);
+    }
+    const all = listedTools(deps);
+    const start = req.params?.cursor === undefined ? 0 : Number.parseInt(Buffer.from(req.params.cursor, 'base64url').toString('utf8'), 10);
+    if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+    const end = start + TOOLS_PAGE;
+    return { tools: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
+    const name = req.params.name;
+    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing };
+    const listed = listedTools(deps).some((t) => t.name === name);
+    try {
+      const stat = STATIC_TOOLS.find((t) => t.name === name);
+      if (stat && listed) return await callStatic(stat, req.params.arguments, ctx);
+      const entry = deps.catalog.entry(name);
+      if (entry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
+        const workflow = deps.catalog.workflow(entry.workflow.provider, entry.workflow.id) ?? entry.workflow;
+        const version = workflow.versions.find((v) => v.key === (entry.pinned ?? workflow.latest));
+        if (!version) return errorResult(`Version ${entry.pinned} of ${workflow.id} is no longer available; list the tools again.`);
+        return await startAndAwait(ctx, { workflow, version, prepared: entry.prepared, toolName: name }, req.params.arguments ?? {});
+      }
+      if (deps.catalog.vanished(name)) return errorResult(`The workflow behind tool "${name}" is no longer in the catalog (it was removed or renamed). List the tools again, or use search_workflows.`);
+    } catch (err) {
+      deps.log.error(`tool ${name} failed: ${internalDetail(err)}`);
+      throw new McpError(ErrorCode.InternalError, 'Internal error in workflows-mcp; the server log has the details.');
+    }
+    throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. List the tools to see what this server offers.`);
+  });
+
+  server.setRequestHandler(ListResourcesRequestSchema, async (req) => listResources(deps, req.params?.cursor));
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => readResource(deps, req.params.uri));
+  server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscriptions.add(req.params.uri), {}));
+  server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscriptions.delete(req.params.uri), {}));
+  server.setRequestHandler(CompleteRequestSchema, async (req) => {
+    const ref = req.params.ref;
+    if (ref.type !== 'ref/resource') throw new McpError(ErrorCode.InvalidParams, 'This server has no prompts to complete.');
+    const values = complete(deps, ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
+    return { completion: { values, total: values.length, hasMore: false } };
+  });
+  server.setRequestHandler(SetLevelRequestSchema, async (req) => ((logLevel = req.params.level), {}));
+
+  const stopLog = deps.log.addSink((r) => {
+    if (!connected || closing || !levelAtLeast(r.level, logLevel)) return;
+    void server.sendLoggingMessage({ level: r.level, logger: 'workflows-mcp', data: Object.keys(r.fields).length ? { message: r.message, ...r.fields } : r.message }).catch(() => {});
+  });
+  const stopTools = deps.catalog.onChange(() => {
+    if (connected && !closing) void server.sendToolListChanged().catch(() => {});
+  });
+  const stopRuns = deps.tracker.onChange((run) => {
+    if (!connected || closing) return;
+    const key = `${run.provider}/${run.runId}`;
+    if (!seenRuns.has(key)) {
+      seenRuns.add(key);
+      if (seenRuns.size > 10_000) seenRuns.clear();
+      void server.sendResourceListChanged().catch(() => {});
+    }
+    for (const uri of [runUri(run.provider, run.runId), workflowRunsUri(run.provider, run.workflowId)]) {
+      if (subscriptions.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => {});
+    }
+  });
+
+  return {
+    server,
+    async connect(transport) {
+      const previous = transport.onclose;
+      transport.onclose = () => {
+        closing = true; // runs before the SDK aborts in-flight handlers
+        previous?.();
+      };
+      await server.connect(transport);
+      connected = true;
+    },
+    async close() {
+      closing = true;
+      stopLog();
+      stopTools();
+      stopRuns();
+      await server.close();
+    },
+  };
+}
+
+async function callStatic(tool: StaticTool, args: unknown, ctx: CallContext): Promise<CallToolResult> {
+  const parsed = tool.input.safeParse(args ?? {});
+  if (!parsed.success) return invalidArguments(tool.name, zodProblems(parsed.error));
+  return tool.handler(parsed.data, ctx);
+}

@@ -1,0 +1,59 @@
+import type { CallToolResult, ServerNotification, Tool } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Logger } from '../core/log.js';
+import type { RunTracker } from '../runs/tracker.js';
+import type { Catalog } from './catalog.js';
+
+export type Toolset = 'workflows' | 'runs' | 'generic';
+
+/** What handlers may use: the shared parts, never the server object. */
+export interface McpDeps {
+  catalog: Catalog;
+  tracker: RunTracker;
+  log: Logger;
+  settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number };
+  version: string;
+}
+
+export interface CallContext {
+  deps: McpDeps;
+  signal: AbortSignal;
+  /** Present when the client asked for progress. */
+  progressToken: string | number | undefined;
+  sendNotification(n: ServerNotification): Promise<void>;
+  /** True once the connection is closing: an abort then means "detach", not "cancel". */
+  closing(): boolean;
+}
+
+export interface StaticTool<S extends z.ZodObject = z.ZodObject> {
+  name: string;
+  title: string;
+  description: string;
+  toolset: Exclude<Toolset, 'workflows'>;
+  input: S;
+  outputSchema?: Record<string, unknown>;
+  annotations: Required<Pick<NonNullable<Tool['annotations']>, 'readOnlyHint' | 'idempotentHint' | 'openWorldHint'>> & { destructiveHint?: boolean };
+  handler(args: z.output<S>, ctx: CallContext): Promise<CallToolResult>;
+}
+
+export function defineTool<S extends z.ZodObject>(tool: StaticTool<S>): StaticTool<S> {
+  return tool;
+}
+
+/** The tools/list entry of a static tool. */
+export function describeStaticTool(t: StaticTool): Tool {
+  const inputSchema = z.toJSONSchema(t.input, { io: 'input' }) as Tool['inputSchema'];
+  return {
+    name: t.name,
+    title: t.title,
+    description: t.description,
+    inputSchema,
+    ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
+    annotations: { title: t.title, ...t.annotations },
+  };
+}
+
+/** zod issues as `field: message`, the same shape as workflow argument errors. */
+export function zodProblems(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`);
+}

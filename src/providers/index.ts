@@ -1,0 +1,27 @@
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../core/log.js';
+import { LocalProvider } from './local/provider.js';
+import type { Provider } from './types.js';
+
+export interface ProviderSet {
+  providers: Provider[];
+  /** Configured but not served by this build, with the reason, for doctor and the log. */
+  unavailable: Array<{ name: string; reason: string }>;
+}
+
+const NOT_YET = 'configured, but this version of workflows-mcp has no adapter for it yet';
+
+/** One provider per configured platform; local is on unless switched off. */
+export function createProviders(config: Config, log: Logger): ProviderSet {
+  const providers: Provider[] = [];
+  const unavailable: ProviderSet['unavailable'] = [];
+  const p = config.providers;
+  if (p.local?.enabled) providers.push(new LocalProvider({ dir: p.local.dir, watch: p.local.watch, log }));
+  for (const name of ['looply', 'cortex', 'leap', 'lleverage'] as const) {
+    if (p[name]?.enabled) {
+      unavailable.push({ name, reason: NOT_YET });
+      log.warn(`${name}: ${NOT_YET}; its workflows are not listed`);
+    }
+  }
+  return { providers, unavailable };
+}

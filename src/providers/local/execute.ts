@@ -1,0 +1,136 @@
+import { spawn } from 'node:child_process';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { WorkflowError } from '../../core/errors.js';
+import type { CommandWorkflow, ModuleWorkflow, WorkflowContext } from './definition.js';
+
+export interface ExecuteOptions {
+  runId: string;
+  signal: AbortSignal;
+  progress(message: string, fraction?: number): void;
+  log: WorkflowContext['log'];
+}
+
+const MAX_STDOUT = 16 * 1024 * 1024;
+const KILL_GRACE_MS = 3000;
+const PROGRESS_RE = /^progress:\s*(?:(\d+(?:\.\d+)?)%\s*)?(.*)$/i;
+
+/** Rejects as soon as `signal` aborts, even when the workflow ignores it. */
+function whenAborted(signal: AbortSignal): Promise<never> {
+  return new Promise((_, reject) => {
+    const fail = (): void => reject(signal.reason instanceof Error ? signal.reason : new WorkflowError('aborted', String(signal.reason ?? 'aborted')));
+    if (signal.aborted) fail();
+    else signal.addEventListener('abort', fail, { once: true });
+  });
+}
+
+export async function executeModule(def: ModuleWorkflow, input: unknown, opts: ExecuteOptions): Promise<unknown> {
+  let value = input;
+  if (def.parser) {
+    // zod authors expect their own parse (coercions, transforms) to have run on `input`.
+    const parsed = def.parser.safeParse(input);
+    if (!parsed.success) {
+      const issues = parsed.error?.issues?.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
+      throw new WorkflowError('invalid_arguments', `Invalid input: ${issues ?? 'rejected by the workflow schema'}.`);
+    }
+    value = parsed.data;
+  }
+  const ctx: WorkflowContext = { progress: opts.progress, signal: opts.signal, log: opts.log, runId: opts.runId };
+  const output = await Promise.race([Promise.resolve().then(() => def.run(value, ctx)), whenAborted(opts.signal)]);
+  return toJson(output);
+}
+
+function toJson(value: unknown): unknown {
+  if (value === undefined) return null;
+  try {
+    return JSON.parse(JSON.stringify(value)) as unknown;
+  } catch (err) {
+    throw new WorkflowError('run_failed', `The workflow returned a value that is not JSON (${(err as Error).message}).`);
+  }
+}
+
+function resolveProgram(def: CommandWorkflow, cwd: string): string {
+  const program = def.command[0]!;
+  return program.startsWith('./') || program.startsWith('../') ? resolve(cwd, program) : program;
+}
+
+export function executeCommand(def: CommandWorkflow, input: unknown, opts: ExecuteOptions): Promise<unknown> {
+  const base = dirname(def.file);
+  const cwd = def.cwd ? (isAbsolute(def.cwd) ? def.cwd : resolve(base, def.cwd)) : base;
+  return new Promise((resolvePromise, reject) => {
+    // A process group of its own, so cancel stops the children a script starts, too.
+    const child = spawn(resolveProgram(def, base), def.command.slice(1), { cwd, env: { ...process.env, ...def.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    const stdout: Buffer[] = [];
+    let stdoutBytes = 0;
+    const stderrTail: string[] = [];
+    let pendingErr = '';
+    let killTimer: NodeJS.Timeout | undefined;
+    let failure: Error | undefined;
+
+    const stop = (why: Error): void => {
+      failure ??= why;
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+    };
+    const onAbort = (): void => stop(opts.signal.reason instanceof Error ? opts.signal.reason : new WorkflowError('aborted', 'aborted'));
+    opts.signal.addEventListener('abort', onAbort, { once: true });
+
+    const onStderrLine = (line: string): void => {
+      const m = PROGRESS_RE.exec(line);
+      if (m) return opts.progress(m[2]!.trim(), m[1] === undefined ? undefined : Math.min(1, Number(m[1]) / 100));
+      if (line.trim() === '') return;
+      opts.log.debug(line);
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdoutBytes += chunk.length;
+      if (stdoutBytes > MAX_STDOUT) return stop(new WorkflowError('run_failed', `The command wrote more than ${MAX_STDOUT} bytes to stdout; it was stopped.`));
+      stdout.push(chunk);
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      const lines = (pendingErr + chunk).split(/\r?\n/);
+      pendingErr = lines.pop() ?? '';
+      lines.forEach(onStderrLine);
+    });
+    child.stdin.on('error', () => {
+      // The program did not read its input (EPIPE); its exit code decides the outcome.
+    });
+    child.stdin.end(JSON.stringify(input ?? {}));
+
+    child.on('error', (err) => {
+      opts.signal.removeEventListener('abort', onAbort);
+      reject(new WorkflowError('run_failed', `Could not start ${def.command[0]}: ${(err as NodeJS.ErrnoException).code ?? err.message}. Check the "command" in ${def.file}.`));
+    });
+    child.on('close', (code, sig) => {
+      opts.signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      if (pendingErr) onStderrLine(pendingErr);
+      if (failure) return reject(failure);
+      if (code !== 0) {
+        const tail = stderrTail.slice(-5).join('\n');
+        const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
+        return reject(new WorkflowError('run_failed', `The command ${how}${tail ? `: ${tail}` : '.'}`));
+      }
+      const text = Buffer.concat(stdout).toString('utf8');
+      try {
+        resolvePromise(JSON.parse(text));
+      } catch {
+        resolvePromise(text.trimEnd());
+      }
+    });
+  });
+}
+
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    try {
+      process.kill(pid, sig);
+    } catch {
+      // Already gone.
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/** The common model every provider maps its platform onto (DESIGN.md "Common model"). */
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'completed' | 'failed' | 'cancelled' | 'unknown';
+export const RUN_STATUSES: readonly RunStatus[] = ['queued', 'running', 'waiting', 'completed', 'failed', 'cancelled', 'unknown'];
+const TERMINAL = new Set<RunStatus>(['completed', 'failed', 'cancelled']);
+
+export function isTerminal(status: RunStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+export type JSONSchema = Record<string, unknown>;
+
+export interface WorkflowVersion {
+  key: string;
+  inputSchema: JSONSchema;
+  outputSchema?: JSONSchema;
+  defaults?: Record<string, unknown>;
+  createdAt?: string;
+  /** Shown to the model in addition to the workflow's description (e.g. a payload example). */
+  note?: string;
+}
+
+export interface Workflow {
+  provider: string;
+  id: string;
+  name: string;
+  description?: string;
+  versions: WorkflowVersion[];
+  /** Key of the version the plain workflow tool runs. */
+  latest: string;
+  /** Where it came from (a file, a URL), for logs and the workflow resource. */
+  source?: string;
+}
+
+export interface RunStep {
+  key: string;
+  name?: string;
+  status: RunStatus;
+  at: string;
+}
+
+export interface Run {
+  provider: string;
+  workflowId: string;
+  version?: string;
+  runId: string;
+  status: RunStatus;
+  input: unknown;
+  output: unknown;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  endedAt: string | null;
+  raw?: unknown;
+}
+
+/** A change a provider observed; absent fields are unchanged. */
+export interface RunUpdate {
+  status?: RunStatus;
+  output?: unknown;
+  error?: string | null;
+  startedAt?: string | null;
+  endedAt?: string | null;
+  /** A line a person can read: the current step or what the workflow said. */
+  message?: string;
+  /** 0..1 when the workflow knows how far it is. */
+  fraction?: number;
+  step?: RunStep;
+  raw?: unknown;
+}
+
+export interface Capabilities {
+  listWorkflows: boolean;
+  versions: boolean;
+  schema: boolean;
+  cancel: boolean;
+  history: boolean;
+  stream: boolean;
+  resume: boolean;
+  replay: boolean;
+  schedule: boolean;
+  files: boolean;
+}
+
+export interface CatalogProblem {
+  /** A file path or an endpoint: where the problem is. */
+  where: string;
+  message: string;
+}
+
+export interface CatalogListing {
+  workflows: Workflow[];
+  problems: CatalogProblem[];
+}
+
+export interface StartRequest {
+  workflow: Workflow;
+  version: WorkflowVersion;
+  input: unknown;
+  signal?: AbortSignal;
+}
+
+export interface CancelOutcome {
+  /** True when the platform was asked to stop the run and accepted. */
+  accepted: boolean;
+  note?: string;
+}
+
+export interface DoctorCheck {
+  name: string;
+  ok: boolean;
+  message: string;
+}
+
+export interface Provider {
+  readonly name: string;
+  readonly capabilities: Capabilities;
+  /**
+   * False when runs live inside this process (local): a run left unfinished by an earlier process
+   * cannot be observed again and is marked failed on start.
+   */
+  readonly runsOutliveProcess: boolean;
+  listWorkflows(signal?: AbortSignal): Promise<CatalogListing>;
+  /** Starts exactly one run. Never retried by callers once it may have reached the platform. */
+  start(req: StartRequest): Promise<Run>;
+  /** Calls `onUpdate` with each change until the run ends or `signal` aborts. */
+  observe(run: Run, onUpdate: (update: RunUpdate) => void, signal: AbortSignal): Promise<void>;
+  cancel(run: Run): Promise<CancelOutcome>;
+  /** Called when the provider's catalog may have changed (a file was edited). */
+  onCatalogChange?(listener: () => void): () => void;
+  check(): Promise<DoctorCheck[]>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,87 @@
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
+import { WorkflowError } from '../core/errors.js';
+import { createLogger, type Logger } from '../core/log.js';
+import { Redactor } from '../core/redact.js';
+import { packageVersion } from '../core/version.js';
+import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
+import type { McpDeps } from '../mcp/tool.js';
+import { createProviders, type ProviderSet } from '../providers/index.js';
+import { startHousekeeping } from '../runs/housekeeping.js';
+import { Journal } from '../runs/journal.js';
+import { currentOwner } from '../runs/owner.js';
+import { RunTracker } from '../runs/tracker.js';
+
+export interface App {
+  config: Config;
+  log: Logger;
+  redactor: Redactor;
+  deps: McpDeps;
+  unavailable: ProviderSet['unavailable'];
+  close(): Promise<void>;
+}
+
+export interface AppOptions {
+  config: Config;
+  secrets: string[];
+  /** Where log lines go; stderr unless a test says otherwise. Never stdout. */
+  writeLog?: (line: string) => void;
+  /** Watch folders and re-read catalogs on a timer (off for one-shot CLI commands). */
+  live: boolean;
+}
+
+/** Everything a server or a CLI command needs, wired once: providers, journal, tracker, catalog. */
+export async function createApp(opts: AppOptions): Promise<App> {
+  const { config } = opts;
+  const redactor = new Redactor();
+  for (const s of opts.secrets) redactor.add(s);
+  const log = createLogger({ redactor, stderrLevel: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
+  const { providers, unavailable } = createProviders(config, log);
+  let journal: Journal;
+  const dbPath = join(config.stateDir, 'runs.db');
+  try {
+    journal = Journal.open(dbPath);
+  } catch (err) {
+    throw new WorkflowError('config', `stateDir: cannot open the run journal at ${dbPath}: ${(err as Error).message}`);
+  }
+  const tracker = new RunTracker({ journal, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
+  tracker.recover();
+  const filters = new Map<string, ProviderFilter>();
+  for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
+  const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log });
+  await catalog.refresh();
+  const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
+  if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
+  const deps: McpDeps = {
+    catalog, tracker, log, version: packageVersion(),
+    settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools },
+  };
+  let closed = false;
+  return {
+    config, log, redactor, deps, unavailable,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of stops) stop();
+      await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
+      await tracker.close();
+      journal.close();
+    },
+  };
+}
+
+function keepFresh(catalog: Catalog, providers: ProviderSet['providers'], refreshSeconds: number, log: Logger): Array<() => void> {
+  const refresh = (why: string): void => {
+    catalog.refresh().then(
+      (changed) => changed && log.info(`catalog changed (${why}): ${catalog.tools.length} workflow tools`),
+      (err: Error) => log.warn(`catalog refresh failed: ${err.message}`),
+    );
+  };
+  const stops = providers.map((p) => p.onCatalogChange?.(() => refresh(`${p.name} changed`)) ?? (() => {}));
+  if (refreshSeconds > 0) {
+    const timer = setInterval(() => refresh('interval'), refreshSeconds * 1000);
+    timer.unref();
+    stops.push(() => clearInterval(timer));
+  }
+  return stops;
+}

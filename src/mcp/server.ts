@@ -1,9 +1,10 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
-  type CallToolResult, type LoggingLevel, type Tool,
+  type CallToolResult, type LoggingLevel, type ServerNotification, type ServerRequest, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
@@ -67,19 +68,19 @@ export function createMcpServer(deps: McpDeps): McpConnection {
     return { tools: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => {
-    const name = req.params.name;
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => deps.redact(await callTool(req.params.name, req.params.arguments, extra)));
+  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
     const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing };
     const listed = listedTools(deps).some((t) => t.name === name);
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
-      if (stat && listed) return await callStatic(stat, req.params.arguments, ctx);
+      if (stat && listed) return await callStatic(stat, args, ctx);
       const entry = deps.catalog.entry(name);
       if (entry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
         const workflow = deps.catalog.workflow(entry.workflow.provider, entry.workflow.id) ?? entry.workflow;
         const version = workflow.versions.find((v) => v.key === (entry.pinned ?? workflow.latest));
         if (!version) return errorResult(`Version ${entry.pinned} of ${workflow.id} is no longer available; list the tools again.`);
-        return await startAndAwait(ctx, { workflow, version, prepared: entry.prepared, toolName: name }, req.params.arguments ?? {});
+        return await startAndAwait(ctx, { workflow, version, prepared: entry.prepared, toolName: name }, args ?? {});
       }
       if (deps.catalog.vanished(name)) return errorResult(`The workflow behind tool "${name}" is no longer in the catalog (it was removed or renamed). List the tools again, or use search_workflows.`);
     } catch (err) {
@@ -87,11 +88,11 @@ export function createMcpServer(deps: McpDeps): McpConnection {
       throw new McpError(ErrorCode.InternalError, 'Internal error in workflows-mcp; the server log has the details.');
     }
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. List the tools to see what this server offers.`);
-  });
+  };
 
   server.setRequestHandler(ListResourcesRequestSchema, async (req) => listResources(deps, req.params?.cursor));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (req) => readResource(deps, req.params.uri));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => deps.redact(readResource(deps, req.params.uri)));
   server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscriptions.add(req.params.uri), {}));
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscriptions.delete(req.params.uri), {}));
   server.setRequestHandler(CompleteRequestSchema, async (req) => {

@@ -53,7 +53,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const deps: McpDeps = {
-    catalog, tracker, log, version: packageVersion(),
+    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools },
   };
   let closed = false;

@@ -30,7 +30,9 @@ export function refHash(ref: ToolRef): string {
 
 function baseName(ref: ToolRef): string {
   const workflow = toolSlug(ref.name) || toolSlug(ref.workflowId) || 'workflow';
-  const version = ref.version === undefined ? '' : `_v${toolSlug(ref.version).replace(/^v(?=\d)/, '') || refHash(ref)}`;
+  const v = ref.version === undefined ? '' : toolSlug(ref.version) || refHash(ref);
+  // `3` → `_v3`; a key that already reads as a version (`v3`, `v_abc`) is not given a second `v`.
+  const version = ref.version === undefined ? '' : /^v[\d_]/.test(v) ? `_${v}` : `_v${v}`;
   return `${toolSlug(ref.provider)}_${workflow}${version}`;
 }
 

@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
+import type { Provider, Run, RunUpdate } from '../../src/providers/types.js';
+import { Journal } from '../../src/runs/journal.js';
+import { RunTracker } from '../../src/runs/tracker.js';
+
+const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
+
+/** A provider driven by the test: `push` sends updates to whoever observes. */
+function scriptedProvider(outlives = false) {
+  const observers = new Map<string, (u: RunUpdate) => void>();
+  let n = 0;
+  const cancels: string[] = [];
+  const provider: Provider = {
+    name: 'fake', runsOutliveProcess: outlives,
+    capabilities: { listWorkflows: true, versions: true, schema: true, cancel: true, history: false, stream: true, resume: false, replay: false, schedule: false, files: false },
+    listWorkflows: async () => ({ workflows: [], problems: [] }),
+    start: async (req) => ({ provider: 'fake', workflowId: req.workflow.id, version: req.version.key, runId: `f${++n}`, status: 'queued', input: req.input, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null }),
+    observe: (run, onUpdate, signal) => new Promise<void>((resolve) => {
+      observers.set(run.runId, (u) => (onUpdate(u), u.status === 'completed' || u.status === 'failed' || u.status === 'cancelled' ? resolve() : undefined));
+      signal.addEventListener('abort', () => resolve());
+    }),
+    cancel: async (run) => (cancels.push(run.runId), observers.get(run.runId)?.({ status: 'cancelled', error: 'stopped' }), { accepted: true }),
+    check: async () => [],
+    close: async () => {},
+  };
+  return { provider, push: (id: string, u: RunUpdate) => observers.get(id)!(u), cancels };
+}
+
+const wf = { provider: 'fake', id: 'w', name: 'W', latest: '1', versions: [{ key: '1', inputSchema: {} }] };
+
+describe('run tracker', () => {
+  it('journals at start, applies updates, ignores anything after the end', async () => {
+    const journal = Journal.open(':memory:');
+    const fake = scriptedProvider();
+    const t = new RunTracker({ journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: { a: 1 } });
+    assert.equal(journal.get('fake', run.runId)!.status, 'queued', 'journaled before anyone waits');
+    const seen: string[] = [];
+    t.onChange((r) => void seen.push(r.status));
+    fake.push(run.runId, { status: 'running', message: 'step one' });
+    fake.push(run.runId, { step: { key: 's1', name: 'Enrich lead', status: 'running', at: 'now' } });
+    assert.equal(t.get('fake', run.runId)!.message, 'Enrich lead');
+    fake.push(run.runId, { status: 'completed', output: { ok: 1 } });
+    fake.push(run.runId, { status: 'failed', error: 'late noise' });
+    const stored = journal.get('fake', run.runId)!;
+    assert.equal(stored.status, 'completed');
+    assert.deepEqual(stored.output, { ok: 1 });
+    assert.ok(stored.endedAt);
+    assert.equal(stored.steps[0]!.name, 'Enrich lead');
+    assert.deepEqual(seen, ['running', 'running', 'completed']);
+  });
+
+  it('wait returns the run as it is at the timeout, and at once when settled', async () => {
+    const fake = scriptedProvider();
+    const t = new RunTracker({ journal: Journal.open(':memory:'), providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    const early = await t.wait('fake', run.runId, { timeoutMs: 30 });
+    assert.equal(early.status, 'queued');
+    setTimeout(() => fake.push(run.runId, { status: 'waiting' }), 10);
+    assert.equal((await t.wait('fake', run.runId, { timeoutMs: 5000 })).status, 'waiting', 'waiting settles a wait');
+    await assert.rejects(t.wait('fake', 'nope', { timeoutMs: 1 }), /list_runs/);
+  });
+
+  it('on start: re-observes runs that outlive the process; marks dead local runs failed; leaves live owners alone', async () => {
+    const journal = Journal.open(':memory:');
+    const base: Run = { provider: 'fake', workflowId: 'w', runId: 'x', status: 'running', input: {}, output: null, error: null, createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, endedAt: null };
+    journal.insert({ ...base, runId: 'dead' }, 'nohost-that-exists:1', 'now');
+    journal.insert({ ...base, runId: 'deadpid' }, `${(await import('node:os')).hostname()}:999999`, 'now');
+    journal.insert({ ...base, runId: 'alive' }, `${(await import('node:os')).hostname()}:${process.ppid}`, 'now');
+    const local = scriptedProvider(false);
+    new RunTracker({ journal, providers: new Map([['fake', local.provider]]), log, owner: 'me:2' }).recover();
+    assert.equal(journal.get('fake', 'deadpid')!.status, 'failed');
+    assert.equal(journal.get('fake', 'deadpid')!.error, 'server stopped while the run was in progress');
+    assert.equal(journal.get('fake', 'alive')!.status, 'running', 'its process is alive');
+    assert.equal(journal.get('fake', 'dead')!.status, 'running', 'another host: cannot tell, so left alone');
+    const remote = scriptedProvider(true);
+    const t = new RunTracker({ journal, providers: new Map([['fake', remote.provider]]), log, owner: 'me:3' });
+    t.recover();
+    remote.push('alive', { status: 'completed', output: 1 });
+    assert.equal(journal.get('fake', 'alive')!.status, 'completed');
+  });
+
+  it('cancel asks the provider, and close ends in-process runs honestly', async () => {
+    const fake = scriptedProvider();
+    const journal = Journal.open(':memory:');
+    const t = new RunTracker({ journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const a = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    const { run, note } = await t.cancel('fake', a.runId);
+    assert.equal(run.status, 'cancelled');
+    assert.equal(note, 'Cancelled.');
+    assert.deepEqual(fake.cancels, [a.runId]);
+    const b = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    await t.close(10);
+    assert.equal(journal.get('fake', b.runId)!.status, 'failed');
+  });
+});

@@ -52,7 +52,6 @@ export const EXIT_CODES: ReadonlyArray<[number, string]> = [
 ];
 
 export function helpText(version: string): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length)) + 2;
   const flagWidth = Math.max(...FLAGS.map((f) => `--${f.name}${f.value ? ` ${f.value}` : ''}`.length)) + 2;
   return [
     `workflows-mcp ${version} — your workflows as MCP tools`,
@@ -60,7 +59,7 @@ export function helpText(version: string): string {
     'Usage: workflows-mcp [command] [flags]',
     '',
     'Commands:',
-    ...COMMANDS.map((c) => `  ${c.usage.padEnd(width)}${c.help}`),
+    ...COMMANDS.map((c) => `  workflows-mcp ${c.usage}\n      ${c.help}`),
     '',
     'Flags:',
     ...FLAGS.map((f) => `  ${`--${f.name}${f.value ? ` ${f.value}` : ''}`.padEnd(flagWidth)}${f.help}`),

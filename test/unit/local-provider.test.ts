@@ -46,6 +46,17 @@ describe('local discovery', () => {
     assert.match(problems[3]!, /^zdup.workflow.mjs: .*already defined in three.workflow.mjs/);
   });
 
+  it('workflow files import workflows-mcp and zod from a folder with no node_modules', async () => {
+    const dir = tempDir();
+    writeFiles(dir, {
+      'defined.workflow.mjs': "import { defineWorkflow } from 'workflows-mcp';\nimport { z } from 'zod';\nexport default defineWorkflow({ name: 'Defined', input: z.object({ a: z.number() }), run: ({ a }) => ({ doubled: a * 2 }) });",
+    });
+    const cat = await discoverLocal(dir);
+    assert.deepEqual(cat.problems, []);
+    assert.equal(cat.workflows[0]!.id, 'defined');
+    assert.deepEqual((await runOnce(dir, 'defined', { a: 21 })).final.output, { doubled: 42 });
+  });
+
   it('slugs ids and orders versions', () => {
     assert.equal(kebabSlug('Invoice Total'), 'invoice-total');
     assert.ok(compareVersions('2', '10') < 0);

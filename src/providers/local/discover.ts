@@ -1,5 +1,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import type { CatalogProblem, Workflow } from '../types.js';
 import { parseCommandDefinition, parseModuleDefinition, type LocalWorkflow } from './definition.js';
@@ -97,6 +98,15 @@ async function findWorkflowFiles(dir: string, depth: number, problems: CatalogPr
   return out;
 }
 
+let hooksRegistered = false;
+
+/** Once per process: lets workflow files import `workflows-mcp` and `zod` from anywhere. */
+function registerResolveHooks(): void {
+  if (hooksRegistered) return;
+  hooksRegistered = true;
+  register(new URL('./resolve-hooks.js', import.meta.url));
+}
+
 async function loadDefinition(file: string): Promise<LocalWorkflow> {
   if (COMMAND_RE.test(file)) {
     let json: unknown;
@@ -108,6 +118,7 @@ async function loadDefinition(file: string): Promise<LocalWorkflow> {
     return parseCommandDefinition(file, json);
   }
   // The query string makes Node load the file again after an edit instead of its cached copy.
+  registerResolveHooks();
   const { mtimeMs } = await stat(file);
   const mod = (await import(`${pathToFileURL(file).href}?mtime=${mtimeMs}`)) as { default?: unknown };
   if (mod.default === undefined) throw new Error('the module has no default export; export default { name, version, input, run }');

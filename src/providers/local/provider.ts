@@ -38,6 +38,7 @@ export class LocalProvider implements Provider {
   private catalog: LocalCatalog | null = null;
   private readonly executions = new Map<string, Execution>();
   private watcher: FSWatcher | null = null;
+  private reported = new Set<string>();
   private readonly clock: Clock;
 
   constructor(private readonly opts: LocalProviderOptions) {
@@ -46,7 +47,10 @@ export class LocalProvider implements Provider {
 
   async listWorkflows(): Promise<CatalogListing> {
     this.catalog = await discoverLocal(this.opts.dir);
-    for (const p of this.catalog.problems) this.opts.log.warn(`local workflow ${p.where}: ${p.message}`);
+    // Each problem is logged when it first appears, not on every re-scan.
+    const now = new Set(this.catalog.problems.map((p) => `${p.where}: ${p.message}`));
+    for (const line of now) if (!this.reported.has(line)) this.opts.log.warn(`local workflow ${line}`);
+    this.reported = now;
     return { workflows: this.catalog.workflows, problems: this.catalog.problems };
   }
 

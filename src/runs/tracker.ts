@@ -1,7 +1,7 @@
 import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
+import { isTerminal, type Provider, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { Journal, JournalRun, RunQuery } from './journal.js';
 import { ownerAlive } from './owner.js';
 
@@ -223,6 +223,8 @@ export class RunTracker {
 
   private waitLive(t: Tracked, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined; settle?: (s: RunStatus) => boolean }): Promise<JournalRun> {
     const settle = o.settle ?? isSettled;
+    // It may have settled already (a provider that confirms a cancel synchronously).
+    if (settle(t.run.status) || o.signal?.aborted) return Promise.resolve({ ...t.run });
     return new Promise((resolve) => {
       const finish = (): void => {
         timer.cancel();

@@ -3,6 +3,7 @@ import { isWorkflowError, internalDetail } from '../core/errors.js';
 import { LEVELS, type Level } from '../core/log.js';
 import { packageVersion } from '../core/version.js';
 import { createApp, type App } from '../serve/app.js';
+import { serveHttp } from '../serve/http.js';
 import { serveStdio } from '../serve/stdio.js';
 import { flagNumber, flagString, parseArgs, type ParsedArgs } from './args.js';
 import { callCommand, listCommand, runsCommand, type CliIo } from './commands.js';
@@ -31,7 +32,6 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
   if (!COMMAND_NAMES.has(command)) return fail(io, usage(`unknown command "${command}"; commands: ${[...COMMAND_NAMES].join(', ')}`), json);
   let app: App | undefined;
   try {
-    if (command === 'serve' && args.flags.has('http')) throw usage('Streamable HTTP (--http) is not in this version yet; serve over stdio (the default) for now.');
     const logLevel = flagString(args, 'log-level');
     if (logLevel !== undefined && !LEVELS.includes(logLevel as Level)) throw usage(`--log-level must be one of ${LEVELS.join(', ')}`);
     const tools = flagString(args, 'tools');
@@ -43,6 +43,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
         config: flagString(args, 'config'), local: flagString(args, 'local'), stateDir: flagString(args, 'state-dir'),
         readOnly: args.flags.has('read-only') ? true : undefined, waitSeconds: flagNumber(args, 'wait-seconds', { min: 0, max: 3600 }),
         tools: tools as 'full' | 'compact' | undefined, logLevel: logLevel as Level | undefined,
+        httpHost: flagString(args, 'host'), httpPort: flagNumber(args, 'port', { min: 0, max: 65535 }), stateless: args.flags.has('stateless') ? true : undefined,
       },
     });
     const quiet = command !== 'serve' && logLevel === undefined && !io.env['WORKFLOWS_MCP_LOG_LEVEL'];
@@ -51,7 +52,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     app = await createApp({ config, secrets: loaded.secrets, live: command === 'serve', writeLog: io.stderr });
     switch (command) {
       case 'serve':
-        await serveStdio(app);
+        await (args.flags.has('http') ? serveHttpUntilSignal(app, io) : serveStdio(app));
         return 0;
       case 'list':
         return await listCommand(app, args, io);
@@ -67,6 +68,24 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
   } finally {
     await app?.close();
   }
+}
+
+/** Serves HTTP until SIGINT/SIGTERM, then shuts down gracefully. */
+async function serveHttpUntilSignal(app: App, io: CliEnv): Promise<void> {
+  const handle = await serveHttp(app);
+  io.stderr(`workflows-mcp: MCP endpoint ${handle.url}\n`);
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      app.log.info(`stopping (${sig}): no new requests; in-flight calls answer with their runs as they are`);
+      void handle.close().then(resolve);
+    };
+    const onInt = (): void => stop('SIGINT');
+    const onTerm = (): void => stop('SIGTERM');
+    process.on('SIGINT', onInt);
+    process.on('SIGTERM', onTerm);
+  });
 }
 
 function usage(message: string): Error {

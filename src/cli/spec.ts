@@ -11,7 +11,8 @@ export interface CommandSpec {
 }
 
 export const COMMANDS: readonly CommandSpec[] = [
-  { usage: 'serve [--stdio]', help: 'Serve MCP over stdio (the default command). Streamable HTTP (--http) comes in a later version.' },
+  { usage: 'serve [--stdio]', help: 'Serve MCP over stdio (the default command).' },
+  { usage: 'serve --http [--host H] [--port P] [--stateless]', help: 'Serve MCP over Streamable HTTP at http://H:P/mcp (default 127.0.0.1:3333). Binding beyond loopback needs WORKFLOWS_MCP_TOKEN.' },
   { usage: 'list [--json]', help: 'The tools the server would list, with their titles.' },
   { usage: "call <tool> --input '{…}' [--json]", help: 'Run one tool: progress on stderr, the run envelope on stdout. Waits for the end; Ctrl-C cancels the run.' },
   { usage: 'runs list [--provider P] [--workflow W] [--status S] [--limit N] [--cursor C] [--json]', help: 'Runs from the journal, newest first.' },
@@ -38,9 +39,10 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'cursor', value: 'C', help: 'runs list: continue after a previous page.' },
   { name: 'timeout', value: 'S', help: 'runs wait: give up after S seconds (default: wait for the end).' },
   { name: 'stdio', help: 'serve: over stdin/stdout (the default).' },
-  { name: 'http', help: 'serve: Streamable HTTP (not in this version yet).' },
-  { name: 'host', value: 'H', help: 'serve --http: address to bind.' },
-  { name: 'port', value: 'P', help: 'serve --http: port.' },
+  { name: 'http', help: 'serve: over Streamable HTTP instead.' },
+  { name: 'host', value: 'H', help: 'serve --http: address to bind (default 127.0.0.1).' },
+  { name: 'port', value: 'P', help: 'serve --http: port (default 3333; 0 picks a free one).' },
+  { name: 'stateless', help: 'serve --http: no sessions (no subscriptions or list_changed pushes).' },
   { name: 'help', help: 'Show this help.' },
   { name: 'version', help: 'Print the version.' },
 ];

@@ -16,6 +16,9 @@ export interface ConfigFlags {
   tools?: 'full' | 'compact' | undefined;
   stateDir?: string | undefined;
   logLevel?: Level | undefined;
+  httpHost?: string | undefined;
+  httpPort?: number | undefined;
+  stateless?: boolean | undefined;
 }
 
 export interface ConfigInput {
@@ -130,6 +133,7 @@ function fromFlags(flags: ConfigFlags, cwd: string): JsonObject {
     stateDir: flags.stateDir ? resolve(cwd, flags.stateDir) : undefined,
     logLevel: flags.logLevel,
     runs: flags.waitSeconds === undefined ? undefined : { waitSeconds: flags.waitSeconds },
+    http: dropUndefined({ host: flags.httpHost, port: flags.httpPort, stateless: flags.stateless }),
   });
 }
 

@@ -59,6 +59,26 @@ export const LleverageConfig = z.strictObject({
     .default([]),
 });
 
+export const HttpConfig = z.strictObject({
+  host: z.string().min(1).default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(3333),
+  token: z.string().min(16, 'must be at least 16 characters').optional(),
+  stateless: z.boolean().default(false),
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  allowedOrigins: z.array(z.string().min(1)).default([]),
+  maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxConcurrentPerClient: z.number().int().positive().default(1000),
+  maxSessions: z.number().int().positive().default(1000),
+  sessionIdleMinutes: z.number().positive().default(30),
+  oauth: z
+    .strictObject({
+      authorizationServers: z.array(z.url()).min(1, 'name at least one authorization server'),
+      resource: z.url().optional(),
+      scopes: z.array(z.string()).default([]),
+    })
+    .optional(),
+});
+
 export const TOOLSETS = ['workflows', 'runs', 'generic'] as const;
 
 export const ConfigSchema = z.strictObject({
@@ -78,9 +98,7 @@ export const ConfigSchema = z.strictObject({
     })
     .default({ waitSeconds: 60, retentionDays: 30 }),
   files: z.strictObject({ roots: z.array(z.string()).default(['.']), maxBytes: z.number().int().positive().default(26214400) }).default({ roots: ['.'], maxBytes: 26214400 }),
-  http: z
-    .strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(3333), token: z.string().optional() })
-    .default({ host: '127.0.0.1', port: 3333 }),
+  http: HttpConfig.default(HttpConfig.parse({})),
   webhooks: z.strictObject({ publicUrl: z.url().nullable().default(null), port: z.number().int().optional() }).default({ publicUrl: null }),
   tools: z.enum(['full', 'compact']).default('full'),
   toolsets: z.array(z.enum(TOOLSETS)).default([...TOOLSETS]),

@@ -52,7 +52,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
   try {
     const final = await tracker.wait(run.provider, run.runId, {
       timeoutMs,
-      signal: ctx.signal,
+      signal: AbortSignal.any([ctx.signal, ctx.deps.stopping]),
       onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
     });
     const waited = Math.round(timeoutMs / 1000);

@@ -13,6 +13,8 @@ export interface McpDeps {
   log: Logger;
   settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number };
   version: string;
+  /** Aborts when the server is shutting down: waits end early and answer with the run as it is. */
+  stopping: AbortSignal;
   /** Masks every configured secret in a value leaving the server. */
   redact<T>(value: T): T;
 }

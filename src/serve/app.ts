@@ -18,6 +18,8 @@ export interface App {
   redactor: Redactor;
   deps: McpDeps;
   unavailable: ProviderSet['unavailable'];
+  /** Ends every tool call's wait now (they answer with the run as it is); runs keep going. */
+  stop(): void;
   close(): Promise<void>;
 }
 
@@ -52,13 +54,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
+  const stopping = new AbortController();
   const deps: McpDeps = {
+    stopping: stopping.signal,
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools },
   };
   let closed = false;
   return {
     config, log, redactor, deps, unavailable,
+    stop: () => stopping.abort(),
     async close() {
       if (closed) return;
       closed = true;

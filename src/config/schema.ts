@@ -73,7 +73,13 @@ export const HttpConfig = z.strictObject({
   oauth: z
     .strictObject({
       authorizationServers: z.array(z.url()).min(1, 'name at least one authorization server'),
+      /** The issuer (`iss`) access tokens must carry; the first authorization server by default. */
+      issuer: z.string().min(1).optional(),
+      /** Where the authorization server publishes its signing keys. */
+      jwksUrl: z.url({ error: 'must be the URL of the authorization server JWKS (its jwks_uri)' }),
+      /** This server's resource identifier: the `aud` tokens must be issued for. Default: the /mcp URL. */
       resource: z.url().optional(),
+      /** Scopes every token must carry. */
       scopes: z.array(z.string()).default([]),
     })
     .optional(),

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { WorkflowError } from '../core/errors.js';
@@ -55,6 +56,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const stopping = new AbortController();
+  setMaxListeners(0, stopping.signal); // one listener per in-flight call, by design
   const deps: McpDeps = {
     stopping: stopping.signal,
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),

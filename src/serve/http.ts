@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowError } from '../core/errors.js';
 import { createMcpServer, type McpConnection } from '../mcp/server.js';
 import type { App } from './app.js';
 import { BoundedEventStore } from './event-store.js';
-import { allowedHostnames, hostnameOf, isLoopback, originHostname, readBody, sendError, tokenMatches } from './http-guard.js';
+import { createAuthenticator } from './http-auth.js';
+import { allowedHostnames, hostnameOf, isLoopback, originHostname, readBody, sendError } from './http-guard.js';
 
 export const MCP_PATH = '/mcp';
 const PRM_PATHS = ['/.well-known/oauth-protected-resource', `/.well-known/oauth-protected-resource${MCP_PATH}`];
@@ -28,6 +30,7 @@ export interface HttpHandle {
 export async function serveHttp(app: App): Promise<HttpHandle> {
   const cfg = app.config.http;
   if (!isLoopback(cfg.host) && !cfg.token && !cfg.oauth) {
+    // Beyond loopback, someone must be checked: a token, or OAuth access tokens.
     throw new WorkflowError('config', `http.token: binding to ${cfg.host} (not loopback) needs a token; set WORKFLOWS_MCP_TOKEN or http.token`);
   }
   const hosts = allowedHostnames(cfg.host, cfg.allowedHosts);
@@ -49,8 +52,11 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
   };
 
   const handleMcp = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    if (cfg.token && !tokenMatches(req.headers.authorization, cfg.token)) {
-      return sendError(res, 401, -32001, 'Unauthorized: send Authorization: Bearer <token>', { 'www-authenticate': challenge });
+    const verdict = authenticate ? await authenticate(req.headers.authorization) : null;
+    if (verdict && !verdict.ok) {
+      const scope = cfg.oauth?.scopes.length ? `, scope="${cfg.oauth.scopes.join(' ')}"` : '';
+      const header = `${challenge}, error="${verdict.error}", error_description="${verdict.description}"${scope}`;
+      return sendError(res, verdict.status, -32001, `${verdict.status === 403 ? 'Forbidden' : 'Unauthorized'}: ${verdict.description}`, { 'www-authenticate': header });
     }
     const sid = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     if (req.method === 'GET' || req.method === 'DELETE') {
@@ -135,6 +141,9 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     const cutoff = Date.now() - idleMs;
     for (const [id, s] of sessions) if (s.lastSeen < cutoff && !inFlight.has(id)) void closeSession(id);
   };
+  const authenticate = createAuthenticator(cfg, () => resource);
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const sweeper = setInterval(() => evictIdle(cfg.sessionIdleMinutes * 60_000), 60_000);
   sweeper.unref();
 
@@ -143,7 +152,10 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     if (!guard(req, res)) return;
     if (path === '/healthz' && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({ status: 'ok', version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight }));
+      return void res.end(JSON.stringify({
+        status: 'ok', version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight,
+        event_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e4) / 100, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+      }));
     }
     if (cfg.oauth && PRM_PATHS.includes(path) && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -170,6 +182,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     url,
     async close() {
       clearInterval(sweeper);
+      loopDelay.disable();
       server.close(); // stop accepting
       app.stop(); // in-flight calls return their envelopes now
       const deadline = Date.now() + 5000;

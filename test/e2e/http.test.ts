@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
@@ -64,7 +65,7 @@ describe('Streamable HTTP', () => {
 
   it('caps bodies (413), limits concurrency per client (429), and serves /healthz and the resource metadata', async () => {
     const dir = tempDir();
-    writeFileSync(join(dir, 'c.json'), JSON.stringify({ http: { maxBodyBytes: 2000, maxConcurrentPerClient: 2, oauth: { authorizationServers: ['https://auth.example.com'], scopes: ['workflows'] } } }));
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ http: { maxBodyBytes: 2000, maxConcurrentPerClient: 2, oauth: { authorizationServers: ['https://auth.example.com'], jwksUrl: 'https://auth.example.com/jwks', scopes: ['workflows'] } } }));
     const s = await startHttpServer(['--config', join(dir, 'c.json')], { WORKFLOWS_MCP_TOKEN: TOKEN });
     try {
       const auth = { authorization: `Bearer ${TOKEN}` };
@@ -86,6 +87,41 @@ describe('Streamable HTTP', () => {
       await Promise.all([a.text(), b.text()]);
     } finally {
       await stopServer(s.child);
+    }
+  });
+
+  it('with http.oauth, accepts access tokens signed by the authorization server for this resource, with the scopes', async () => {
+    const { generateKeyPair, exportJWK, SignJWT } = await import('jose');
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const jwksServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })));
+    await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r));
+    const issuer = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'c.json'), JSON.stringify({ http: { oauth: { authorizationServers: [issuer], jwksUrl: `${issuer}/jwks`, scopes: ['workflows'] } } }));
+    const s = await startHttpServer(['--config', join(dir, 'c.json')]);
+    const sign = (claims: Record<string, unknown>, exp: string | number = '5m') =>
+      new SignJWT({ scope: 'workflows read', ...claims }).setProtectedHeader({ alg: 'RS256', kid: 'k1' }).setIssuer(issuer).setAudience((claims['aud'] as string) ?? s.url).setSubject('agent-1').setIssuedAt().setExpirationTime(exp).sign(privateKey);
+    const init = (token: string) => fetch(s.url, { method: 'POST', headers: { ...HEADERS, authorization: `Bearer ${token}` }, body: JSON.stringify(INIT) });
+    try {
+      const good = await init(await sign({}));
+      assert.equal(good.status, 200);
+      await good.text();
+      const wrongAud = await init(await sign({ aud: 'https://other.example.com/mcp' }));
+      assert.equal(wrongAud.status, 401);
+      assert.match(wrongAud.headers.get("www-authenticate")!, /resource_metadata=.*error="invalid_token"/);
+      const noScope = await init(await sign({ scope: 'read' }));
+      assert.equal(noScope.status, 403);
+      assert.match(noScope.headers.get('www-authenticate')!, /error="insufficient_scope".*scope="workflows"/);
+      const expired = await init(await sign({}, Math.floor(Date.now() / 1000) - 60));
+      assert.equal(expired.status, 401);
+      assert.equal((await init('not-a-jwt')).status, 401);
+      const client = await connect(s.url, { authorization: `Bearer ${await sign({})}` });
+      assert.ok((await client.listTools()).tools.length > 0);
+      await client.close();
+    } finally {
+      await stopServer(s.child);
+      jwksServer.close();
     }
   });
 

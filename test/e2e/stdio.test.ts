@@ -92,7 +92,9 @@ describe('the command line', () => {
     const unknown = cli(['frobnicate']);
     assert.equal(unknown.code, 2);
     assert.match(unknown.stderr, /unknown command "frobnicate"/);
-    assert.match(cli(['serve', '--http']).stderr, /not in this version yet/);
+    const port = cli(['serve', '--http', '--port', '99999']);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /--port must be a number from 0 to 65535/);
   });
 
   it('bad config exits 2 with path.to.field: message', () => {

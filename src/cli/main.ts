@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.js';
-import { isWorkflowError, internalDetail } from '../core/errors.js';
+import { isWorkflowError, internalDetail, WorkflowError } from '../core/errors.js';
 import { LEVELS, type Level } from '../core/log.js';
 import { packageVersion } from '../core/version.js';
 import { createApp, type App } from '../serve/app.js';
@@ -88,12 +88,12 @@ async function serveHttpUntilSignal(app: App, io: CliEnv): Promise<void> {
   });
 }
 
-function usage(message: string): Error {
-  return Object.assign(new Error(message), { code: 'usage' });
+function usage(message: string): WorkflowError {
+  return new WorkflowError('usage', message);
 }
 
 function fail(io: CliIo, err: unknown, json: boolean, app?: App): number {
-  const code = isWorkflowError(err) || (err as { code?: unknown }).code === 'usage' ? String((err as { code: string }).code) : 'internal';
+  const code = isWorkflowError(err) ? err.code : 'internal';
   const mcpInvalid = (err as { code?: unknown }).code === -32602;
   const message = app ? app.redactor.redact((err as Error).message) : (err as Error).message;
   if (code === 'internal' && !mcpInvalid) {

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { z } from 'zod';
+import { HttpClient } from '../../src/http/client.js';
+import { ProviderError } from '../../src/http/errors.js';
+import { backoffMs, retryAfterMs } from '../../src/http/retry.js';
+
+type Step = (req: IncomingMessage, res: ServerResponse) => void;
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Step => (_q, res) => void res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+const reset: Step = (req) => req.socket.destroy();
+const silent: Step = () => {};
+
+let steps: Step[] = [];
+let seen: Array<{ method: string; url: string; key: string | undefined }> = [];
+let base = '';
+const server = createServer((req, res) => {
+  seen.push({ method: req.method!, url: req.url!, key: req.headers['x-api-key'] as string | undefined });
+  req.resume();
+  req.on('end', () => (steps.shift() ?? json(500, { message: 'unexpected request' }))(req, res));
+});
+before(async () => {
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v2`;
+});
+after(() => server.close());
+
+const Ok = z.object({ ok: z.boolean() });
+function client(over: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
+  const waits: number[] = [];
+  const c = new HttpClient({ provider: 'looply', baseUrl: base, headers: { 'x-api-key': 'secret-key-123' }, sleep: async (ms) => void waits.push(ms), timeoutMs: 300, ...over });
+  return { c, waits };
+}
+function setup(...s: Step[]): void {
+  steps = s;
+  seen = [];
+}
+async function failure(p: Promise<unknown>): Promise<ProviderError> {
+  try {
+    await p;
+  } catch (err) {
+    assert.ok(err instanceof ProviderError, String(err));
+    return err;
+  }
+  throw new Error('expected a failure');
+}
+
+describe('http pipeline', () => {
+  it('sends the base URL, query and auth header; parses the body with its schema', async () => {
+    setup(json(200, { ok: true }));
+    const { c } = client();
+    assert.deepEqual(await c.request({ method: 'GET', path: '/getWorkflowById', query: { workflow_id: 'w 1', workflow_version: 2, skip: undefined }, schema: Ok, kind: 'read', what: 'read a workflow' }), { ok: true });
+    assert.deepEqual(seen, [{ method: 'GET', url: '/v2/getWorkflowById?workflow_id=w+1&workflow_version=2', key: 'secret-key-123' }]);
+  });
+
+  it('retries reads on 5xx with backoff, and honours Retry-After on 429', async () => {
+    setup(json(500, {}), json(503, {}), json(200, { ok: true }));
+    const { c, waits } = client();
+    await c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'read' });
+    assert.equal(seen.length, 3);
+    assert.equal(waits.length, 2);
+    setup(json(429, { message: 'slow down' }, { 'retry-after': '2' }), json(200, { ok: true }));
+    const second = client();
+    await second.c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'read' });
+    assert.deepEqual(second.waits, [2000]);
+  });
+
+  it('gives up at once when Retry-After is longer than it will wait, and after maxRetries', async () => {
+    setup(json(429, { message: 'quota' }, { 'retry-after': '600' }));
+    const e = await failure(client().c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
+    assert.equal(e.code, 'rate_limited');
+    assert.equal(seen.length, 1);
+    setup(json(500, {}), json(500, {}), json(500, {}), json(500, {}));
+    assert.equal((await failure(client({ maxRetries: 2 }).c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'read' }))).code, 'upstream');
+    assert.equal(seen.length, 3);
+  });
+
+  it('never sends a run-starting request twice once it may have arrived', async () => {
+    setup(json(500, { message: 'something went wrong' }));
+    assert.equal((await failure(client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }))).code, 'upstream');
+    assert.equal(seen.length, 1);
+    setup(reset);
+    const lost = await failure(client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }));
+    assert.equal(lost.code, 'outcome_unknown');
+    assert.match(lost.message, /may or may not have started.*list_runs/);
+    assert.equal(seen.length, 1);
+    setup(silent);
+    assert.equal((await failure(client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }))).code, 'outcome_unknown');
+    assert.equal(seen.length, 1);
+    setup(json(429, {}, { 'retry-after': '1' }), json(200, { ok: true }));
+    await client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' });
+    assert.equal(seen.length, 2, 'a 429 turned the request away: sending it again is safe');
+  });
+
+  it('retries a start whose connection was refused (it never arrived)', async () => {
+    const { c, waits } = client({ baseUrl: 'http://127.0.0.1:1/v2', maxRetries: 2 });
+    const e = await failure(c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }));
+    assert.equal(e.code, 'connection');
+    assert.equal(waits.length, 2);
+  });
+
+  it('maps statuses to codes with the platform message, and flags junk or mis-shaped bodies', async () => {
+    setup(json(403, { message: 'Forbidden' }));
+    const e = await failure(client({ maxRetries: 0 }).c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
+    assert.equal(e.code, 'forbidden');
+    assert.equal(e.status, 403);
+    assert.match(e.message, /^looply answered 403 to list workflows: Forbidden\. Check the API key/);
+    setup((_q, res) => void res.writeHead(200).end('<html>oops'));
+    assert.equal((await failure(client({ maxRetries: 0 }).c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'read' }))).code, 'bad_response');
+    setup(json(200, { ok: 'yes' }));
+    const shape = await failure(client({ maxRetries: 0 }).c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'read' }));
+    assert.equal(shape.code, 'bad_response');
+    assert.match(shape.message, /ok: /);
+    assert.ok(!JSON.stringify(shape).includes('secret-key-123') && !shape.message.includes('secret-key-123'));
+  });
+
+  it('reads Retry-After as seconds or a date; backs off exponentially within a cap', () => {
+    assert.equal(retryAfterMs('3', 0), 3000);
+    assert.equal(retryAfterMs(new Date(10_000).toUTCString(), 4000), 6000);
+    assert.equal(retryAfterMs('soon', 0), null);
+    assert.equal(backoffMs(1, 500, 8000, () => 1), 500);
+    assert.equal(backoffMs(3, 500, 8000, () => 1), 2000);
+    assert.equal(backoffMs(10, 500, 8000, () => 1), 8000);
+    assert.equal(backoffMs(10, 500, 8000, () => 0), 4000);
+  });
+});

@@ -1,0 +1,122 @@
+import { isPlainObject } from '../../core/json.js';
+import type { JSONSchema, Run, RunStatus, RunStep } from '../types.js';
+import type { Execution, WorkflowSummary } from './wire.js';
+
+/** Terminal entries of `workflow_event_log` (Step Functions style), the first rule. */
+const EVENT_STATUS: Record<string, RunStatus> = {
+  ExecutionSucceeded: 'completed',
+  ExecutionFailed: 'failed',
+  ExecutionTimedOut: 'failed',
+  ExecutionAborted: 'cancelled',
+};
+
+/** Every string under a `type`/`event`/`name` key anywhere in the event log. */
+function eventTypes(log: unknown, depth = 0): string[] {
+  if (depth > 4 || log === null || typeof log !== 'object') return [];
+  const entries = Array.isArray(log) ? log : Object.values(log);
+  const own = Array.isArray(log) ? [] : ['type', 'event', 'event_type', 'name'].map((k) => (log as Record<string, unknown>)[k]).filter((v): v is string => typeof v === 'string');
+  return [...own, ...entries.flatMap((e) => eventTypes(e, depth + 1))];
+}
+
+/** `stateMap` keys are globs on the state name (`*wait*`), checked in order. */
+function fromStateMap(state: string, stateMap: Record<string, RunStatus> | undefined): RunStatus | null {
+  for (const [glob, status] of Object.entries(stateMap ?? {})) {
+    const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    if (re.test(state)) return status;
+  }
+  return null;
+}
+
+/**
+ * Looply has no status enum. In order: terminal event-log entries; the configured state map;
+ * then the defaults — a state naming a wait is waiting, one naming a failure failed, an
+ * output with no current state completed, anything else running.
+ */
+export function statusOf(e: Execution, stateMap?: Record<string, RunStatus>): RunStatus {
+  for (const t of eventTypes(e.workflow_event_log)) if (EVENT_STATUS[t]) return EVENT_STATUS[t]!;
+  const state = e.workflow_current_state ?? '';
+  const mapped = state ? fromStateMap(state, stateMap) : null;
+  if (mapped) return mapped;
+  const lower = state.toLowerCase();
+  if (/wait/.test(lower)) return 'waiting';
+  if (/terminat|abort|cancel/.test(lower)) return 'cancelled';
+  if (/fail|error/.test(lower)) return 'failed';
+  if (/^(end|done|complete|completed|success|succeeded)$/.test(lower)) return 'completed';
+  if (!state && e.workflow_output_payload !== undefined && e.workflow_output_payload !== null) return 'completed';
+  return 'running';
+}
+
+export function isoFrom(t: number | string | null | undefined): string | null {
+  if (t === null || t === undefined || t === '') return null;
+  const ms = typeof t === 'number' ? (t < 1e12 ? t * 1000 : t) : Number.isNaN(Number(t)) ? Date.parse(t) : Number(t);
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+}
+
+/** An execution as our Run (the `looply_execution_id` is the run id). */
+export function toRun(e: Execution, stateMap?: Record<string, RunStatus>): Run {
+  const status = statusOf(e, stateMap);
+  const ended = status === 'completed' || status === 'failed' || status === 'cancelled';
+  const created = isoFrom(e.created_on) ?? new Date(0).toISOString();
+  return {
+    provider: 'looply', workflowId: e.workflow_id, ...(e.workflow_version === undefined ? {} : { version: String(e.workflow_version) }),
+    runId: e.workflow_execution_id, status, input: e.workflow_input_payload ?? null,
+    output: status === 'completed' ? (e.workflow_output_payload ?? null) : null,
+    error: status === 'failed' ? `failed in state "${e.workflow_current_state ?? 'unknown'}"` : status === 'cancelled' ? 'terminated' : null,
+    createdAt: created, startedAt: created, endedAt: ended ? (isoFrom(e.modified_on) ?? created) : null, raw: { workflow_current_state: e.workflow_current_state ?? null },
+  };
+}
+
+/** `condensed_logs` as steps, when it is a list of per-step entries. */
+export function stepsOf(e: Execution): RunStep[] {
+  const logs = e.condensed_logs;
+  const list = Array.isArray(logs) ? logs : isPlainObject(logs) ? Object.entries(logs).map(([k, v]) => ({ key: k, ...(isPlainObject(v) ? v : {}) })) : [];
+  return list.filter(isPlainObject).map((s, i) => ({
+    key: String(s['key'] ?? s['state'] ?? s['step'] ?? i),
+    ...(typeof s['name'] === 'string' ? { name: s['name'] } : typeof s['state'] === 'string' ? { name: s['state'] } : {}),
+    status: 'completed' as const,
+    at: isoFrom(s['timestamp'] as number | string | undefined) ?? '',
+  }));
+}
+
+/** The version number of a summary row: `workflow_version`, else the suffix of `ACTIVE_3`. */
+export function versionOf(w: WorkflowSummary): number | null {
+  if (w.workflow_version !== undefined) return w.workflow_version;
+  const m = /_(\d+)$/.exec(w.workflow_status_version ?? '');
+  return m ? Number(m[1]) : null;
+}
+
+/** A JSON Schema when `workflow_schema` is one; else derived from the mock payload, all optional. */
+export function inputSchemaOf(schema: unknown, mock: unknown, maxProperties = 500): { schema: JSONSchema; note?: string } {
+  const parsed = typeof schema === 'string' ? safeJson(schema) : schema;
+  if (isPlainObject(parsed) && (parsed['type'] !== undefined || isPlainObject(parsed['properties']))) return { schema: parsed };
+  const payload = typeof mock === 'string' ? (safeJson(mock) ?? mock) : mock;
+  if (!isPlainObject(payload)) return { schema: { type: 'object', additionalProperties: true } };
+  const example = JSON.stringify(payload);
+  const note = example.length <= 1500 ? `Example payload (from the workflow's mock payload): ${example}` : 'The workflow has a mock payload too large to show; its fields are listed in the input schema.';
+  return { schema: { ...derive(payload, 0, { left: maxProperties }), additionalProperties: true }, note };
+}
+
+function derive(value: unknown, depth: number, budget: { left: number }): JSONSchema {
+  if (Array.isArray(value)) return value.length && depth < 6 ? { type: 'array', items: derive(value[0], depth + 1, budget) } : { type: 'array' };
+  if (isPlainObject(value)) {
+    if (depth >= 6) return { type: 'object' };
+    const properties: Record<string, JSONSchema> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (budget.left-- <= 0) break;
+      properties[k] = derive(v, depth + 1, budget);
+    }
+    return { type: 'object', properties };
+  }
+  if (typeof value === 'number') return { type: 'number' }; // an example 5 says nothing against 5.5
+  if (typeof value === 'boolean') return { type: 'boolean' };
+  if (value === null) return {};
+  return { type: 'string' };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -56,7 +56,8 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
       onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
     });
     const waited = Math.round(timeoutMs / 1000);
-    return runResult(final, final.status === 'running' || final.status === 'queued' ? `not finished after the ${waited} s wait budget` : undefined);
+    const note = final.status === 'waiting' ? ctx.deps.catalog.provider(final.provider)?.resumeHint : final.status === 'running' || final.status === 'queued' ? `not finished after the ${waited} s wait budget` : undefined;
+    return runResult(final, note);
   } finally {
     reporter?.stop();
     ctx.signal.removeEventListener('abort', onAbort);

@@ -61,7 +61,7 @@ function statusText(run: Run, note: string | undefined): string {
     case 'cancelled':
       return `The run was cancelled${run.error ? ` (${run.error})` : ''}.`;
     case 'waiting':
-      return `The run is waiting for a person to respond${note ? ` (${note})` : ''}. It stays open until resumed; call get_run ${handle} to check on it.`;
+      return `The run is waiting for a person to respond. It stays open until resumed${note ? `: ${note.replace('run_id": …', `run_id": "${run.runId}"`)}` : ''}. Call get_run ${handle} to check on it.`;
     case 'unknown':
       return `The run's state is unknown${run.error ? ` (${run.error})` : ''}. Call get_run ${handle} to check again; do not start it again.`;
     default:

@@ -35,7 +35,7 @@ export function isCompact(deps: McpDeps): boolean {
 
 export function listedTools(deps: McpDeps): Tool[] {
   const { toolsets, readOnly } = deps.settings;
-  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint)).map(describeStaticTool);
+  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool);
   const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool);
   return [...workflows, ...statics];
 }

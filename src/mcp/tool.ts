@@ -37,6 +37,8 @@ export interface StaticTool<S extends z.ZodObject = z.ZodObject> {
   input: S;
   outputSchema?: Record<string, unknown>;
   annotations: Required<Pick<NonNullable<Tool['annotations']>, 'readOnlyHint' | 'idempotentHint' | 'openWorldHint'>> & { destructiveHint?: boolean };
+  /** Listed only when this says so (a platform-specific tool with no such platform configured). */
+  available?(deps: McpDeps): boolean;
   handler(args: z.output<S>, ctx: CallContext): Promise<CallToolResult>;
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
 import { LocalProvider } from './local/provider.js';
+import { LooplyProvider } from './looply/provider.js';
 import type { Provider } from './types.js';
 
 export interface ProviderSet {
@@ -17,7 +18,8 @@ export function createProviders(config: Config, log: Logger): ProviderSet {
   const unavailable: ProviderSet['unavailable'] = [];
   const p = config.providers;
   if (p.local?.enabled) providers.push(new LocalProvider({ dir: p.local.dir, watch: p.local.watch, log }));
-  for (const name of ['looply', 'cortex', 'leap', 'lleverage'] as const) {
+  if (p.looply?.enabled) providers.push(new LooplyProvider({ apiKey: p.looply.apiKey, baseUrl: p.looply.baseUrl, profile: p.looply.profile, stateMap: p.looply.stateMap, log }));
+  for (const name of ['cortex', 'leap', 'lleverage'] as const) {
     if (p[name]?.enabled) {
       unavailable.push({ name, reason: NOT_YET });
       log.warn(`${name}: ${NOT_YET}; its workflows are not listed`);

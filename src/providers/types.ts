@@ -65,6 +65,8 @@ export interface RunUpdate {
   /** 0..1 when the workflow knows how far it is. */
   fraction?: number;
   step?: RunStep;
+  /** The whole step list, for platforms that report it at once. */
+  steps?: RunStep[];
   raw?: unknown;
 }
 
@@ -122,9 +124,19 @@ export interface Provider {
   listWorkflows(signal?: AbortSignal): Promise<CatalogListing>;
   /** Starts exactly one run. Never retried by callers once it may have reached the platform. */
   start(req: StartRequest): Promise<Run>;
-  /** Calls `onUpdate` with each change until the run ends or `signal` aborts. */
-  observe(run: Run, onUpdate: (update: RunUpdate) => void, signal: AbortSignal): Promise<void>;
+  /** Push providers: calls `onUpdate` with each change until the run ends or `signal` aborts. */
+  observe?(run: Run, onUpdate: (update: RunUpdate) => void, signal: AbortSignal): Promise<void>;
+  /** Polling providers: reads the run once; the tracker decides when (adaptive, budgeted). */
+  poll?(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }>;
+  /** Platform requests per second all polling of this provider may use together. */
+  readonly pollBudgetPerSecond?: number;
   cancel(run: Run): Promise<CancelOutcome>;
+  /** Moves a run that waits for a person on (Looply). */
+  resume?(run: Run, payload: Record<string, unknown>, source: string): Promise<string>;
+  /** Pauses or resumes a scheduled workflow version (Looply). */
+  setSchedule?(workflowId: string, version: string, action: 'pause' | 'play'): Promise<string>;
+  /** How to resume a waiting run, for the model: which tool, which arguments. */
+  resumeHint?: string;
   /** Called when the provider's catalog may have changed (a file was edited). */
   onCatalogChange?(listener: () => void): () => void;
   check(): Promise<DoctorCheck[]>;

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { Journal, JournalRun, RunQuery } from './journal.js';
 import { ownerAlive } from './owner.js';
+import { pollRun, RequestBudget } from './poller.js';
 
 /** `statusChanged` is false for progress-only changes (a message, a fraction). */
 export type RunListener = (run: JournalRun, change: { statusChanged: boolean }) => void;
@@ -14,6 +15,8 @@ interface Tracked {
   listeners: Set<RunListener>;
   observing: AbortController;
   lastMessageWrite: number;
+  /** Ends the poller's current wait (after a cancel or resume we want to see the effect soon). */
+  wake?: () => void;
 }
 
 export interface TrackerOptions {
@@ -37,6 +40,8 @@ const MESSAGE_WRITE_MS = 1000;
 export class RunTracker {
   private readonly live = new Map<string, Tracked>();
   private readonly listeners = new Set<RunListener>();
+  /** One request budget per polling provider, shared by all its runs. */
+  private readonly budgets = new Map<string, RequestBudget>();
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
@@ -95,6 +100,14 @@ export class RunTracker {
     return tracked ? this.waitLive(tracked, o) : this.waitJournal(current, o);
   }
 
+  /** Resolves with the run once its status is no longer `from` (or null at the timeout). */
+  async waitForChange(provider: string, runId: string, from: RunStatus, timeoutMs: number): Promise<JournalRun | null> {
+    const t = this.live.get(key(provider, runId));
+    if (!t) return null;
+    const run = await this.waitLive(t, { timeoutMs, settle: (s) => s !== from });
+    return run.status === from ? null : run;
+  }
+
   async cancel(provider: string, runId: string): Promise<{ run: JournalRun; note: string }> {
     const current = this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
@@ -112,6 +125,7 @@ export class RunTracker {
       this.persist(tracked.run);
     }
     const outcome = await impl.cancel(current);
+    tracked?.wake?.();
     if (!outcome.accepted) return { run: this.get(provider, runId) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
     const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : current;
     return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
@@ -160,8 +174,7 @@ export class RunTracker {
   private track(provider: Provider, run: JournalRun): void {
     const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new AbortController(), lastMessageWrite: 0 };
     this.live.set(key(run.provider, run.runId), tracked);
-    provider
-      .observe({ ...run }, (u) => this.apply(tracked, u), tracked.observing.signal)
+    this.watch(provider, tracked)
       .catch((err: unknown) => {
         if (tracked.observing.signal.aborted) return;
         this.opts.log.warn(`observing run ${run.provider}/${run.runId} failed: ${(err as Error).message}`);
@@ -170,6 +183,31 @@ export class RunTracker {
       .finally(() => {
         if (isTerminal(tracked.run.status) || tracked.observing.signal.aborted) this.live.delete(key(run.provider, run.runId));
       });
+  }
+
+  /** Push where the provider pushes; otherwise poll, adaptively, within the provider's budget. */
+  private watch(provider: Provider, t: Tracked): Promise<void> {
+    const onUpdate = (u: RunUpdate): void => this.apply(t, u);
+    const signal = t.observing.signal;
+    if (provider.observe) return provider.observe({ ...t.run }, onUpdate, signal);
+    const poll = provider.poll?.bind(provider);
+    if (!poll) return Promise.reject(new Error(`provider ${provider.name} can neither push nor poll`));
+    let budget = this.budgets.get(provider.name);
+    if (!budget) this.budgets.set(provider.name, (budget = new RequestBudget(this.clock, provider.pollBudgetPerSecond ?? 5)));
+    return pollRun({
+      read: (s) => poll({ ...t.run }, s), onUpdate, signal, clock: this.clock, budget, log: this.opts.log,
+      what: `${provider.name} run ${t.run.runId}`, onWake: (wake) => (t.wake = wake),
+    });
+  }
+
+  /** Sends a waiting run the answer it waits for, then looks at it again soon. */
+  async resume(provider: string, runId: string, payload: Record<string, unknown>, source: string): Promise<void> {
+    const run = this.get(provider, runId);
+    if (!run) throw notFound(provider, runId);
+    const impl = this.opts.providers.get(provider);
+    if (!impl?.resume) throw new WorkflowError('unsupported', `Provider "${provider}" cannot resume runs.`);
+    await impl.resume(run, payload, source);
+    this.live.get(key(provider, runId))?.wake?.();
   }
 
   private apply(t: Tracked, u: RunUpdate): void {
@@ -184,10 +222,11 @@ export class RunTracker {
     if (u.raw !== undefined) run.raw = u.raw;
     if (u.fraction !== undefined) t.fraction = u.fraction;
     if (u.step) run.steps = [...run.steps.filter((s) => s.key !== u.step!.key), u.step];
+    if (u.steps) run.steps = u.steps;
     if (u.message !== undefined) run.message = u.message;
     else if (u.step) run.message = u.step.name ?? u.step.key;
     if (isTerminal(run.status) && !run.endedAt) run.endedAt = this.iso();
-    const statusChanged = run.status !== before || u.output !== undefined || u.error !== undefined || u.step !== undefined;
+    const statusChanged = run.status !== before || u.step !== undefined || (u.output !== undefined && isTerminal(run.status));
     if (statusChanged || this.clock.now() - t.lastMessageWrite >= MESSAGE_WRITE_MS) {
       t.lastMessageWrite = this.clock.now();
       this.persist(run);

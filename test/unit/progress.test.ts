@@ -1,34 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
-import type { Clock } from '../../src/core/clock.js';
+import { fakeClock } from '../helpers/clock.js';
 import { HEARTBEAT_MS, ProgressReporter } from '../../src/mcp/progress.js';
 import type { Run } from '../../src/providers/types.js';
-
-/** A clock that only moves when told to, firing due timers. */
-function fakeClock(): Clock & { advance(ms: number): void } {
-  let now = 1_000_000;
-  const timers = new Set<{ at: number; fn: () => void }>();
-  return {
-    now: () => now,
-    setTimeout(fn, ms) {
-      const t = { at: now + ms, fn };
-      timers.add(t);
-      return { cancel: () => timers.delete(t) };
-    },
-    advance(ms) {
-      const end = now + ms;
-      for (;;) {
-        const next = [...timers].filter((t) => t.at <= end).sort((a, b) => a.at - b.at)[0];
-        if (!next) break;
-        timers.delete(next);
-        now = next.at;
-        next.fn();
-      }
-      now = end;
-    },
-  };
-}
 
 const run: Run = { provider: 'local', workflowId: 'w', runId: 'r1', status: 'running', input: {}, output: null, error: null, createdAt: '', startedAt: null, endedAt: null };
 

@@ -94,3 +94,58 @@ export const listRuns = defineTool({
     }
   },
 });
+
+const supports = (method: 'resume' | 'setSchedule') => (deps: import('../tool.js').McpDeps): boolean =>
+  deps.catalog.providerNames().some((n) => typeof deps.catalog.provider(n)?.[method] === 'function');
+
+export const resumeRun = defineTool({
+  name: 'resume_run',
+  title: 'Resume a waiting run',
+  description: 'Sends the response a run is waiting for (status "waiting", e.g. a Looply approval) and waits for the run to go on, like wait_for_run. Only runs that are waiting can be resumed.',
+  toolset: 'runs',
+  input: z.object({
+    ...handle,
+    payload: z.record(z.string(), z.unknown()).default({}).describe('The response data the workflow waits for.'),
+    source: z.enum(['TEAMS', 'SAP']).default('TEAMS').describe('Looply: where the response comes from.'),
+  }),
+  outputSchema: ENVELOPE_SCHEMA,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  available: supports('resume'),
+  async handler(args, ctx) {
+    const run = ctx.deps.tracker.get(args.provider, args.run_id);
+    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
+    if (run.status !== 'waiting') return errorResult(`Run ${args.run_id} is ${run.status}, not waiting, so there is nothing to resume.`);
+    try {
+      await ctx.deps.tracker.resume(args.provider, args.run_id, args.payload, args.source);
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+    // The run reads "waiting" until the next poll sees it move on; wait for that first.
+    const moved = await ctx.deps.tracker.waitForChange(args.provider, args.run_id, 'waiting', Math.min(30_000, ctx.deps.settings.waitSeconds * 1000));
+    return awaitRun(ctx, moved ?? run, ctx.deps.settings.waitSeconds * 1000, { cancelOnAbort: false });
+  },
+});
+
+export const setSchedule = defineTool({
+  name: 'set_schedule',
+  title: 'Pause or resume a schedule',
+  description: 'Pauses or resumes the schedule of a scheduled workflow version (Looply).',
+  toolset: 'runs',
+  input: z.object({
+    provider: z.string().min(1).default('looply'),
+    workflow_id: z.string().min(1),
+    version: z.string().min(1).describe('The workflow version whose schedule to change.'),
+    action: z.enum(['pause', 'play']),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  available: supports('setSchedule'),
+  async handler(args, ctx) {
+    const provider = ctx.deps.catalog.provider(args.provider);
+    if (!provider?.setSchedule) return errorResult(`Provider "${args.provider}" has no schedules to change.`);
+    try {
+      return { content: [{ type: 'text', text: await provider.setSchedule(args.workflow_id, args.version, args.action) }] };
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+  },
+});

@@ -138,6 +138,7 @@ export class FakeLooply {
         const states = e.workflow.states ?? DEFAULT_STATES;
         if (states[e.at] !== 'wait_for_response_state' || e.resumed || e.terminated) return send(409, { message: 'not found' });
         e.resumed = true;
+        e.at = Math.min(e.at + 1, states.length - 1); // the answer moves it past the wait
         e.input = { ...(e.input as object), resume: (json()['payload'] as object) ?? {} };
         return send(200, { message: 'success', code: 'WORKFLOW_RESTARTED', data: { workflow_identifier: { workflow_id: e.workflow.workflow_id, workflow_execution_id: e.id } } });
       }

@@ -1,0 +1,127 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { FakeLooply } from '../fakes/looply/server.js';
+import { envelope, startHarness, text, until, type Harness } from '../helpers/harness.js';
+
+let fake: FakeLooply;
+let h: Harness | undefined;
+before(async () => {
+  fake = await new FakeLooply().start();
+});
+after(() => fake.close());
+beforeEach(() => {
+  fake.workflows.length = 0;
+  fake.executions.clear();
+  fake.knobs.failures.length = 0;
+  for (const k of Object.keys(fake.calls)) delete fake.calls[k];
+  fake.workflows.push(
+    { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 1, workflow_status: 'ACTIVE', latest: false, workflow_mock_payload: { invoice: 'INV-1', amount: 120.5 }, states: ['start', 'wait_for_response_state', 'book_state', 'end'], output: { booked: true } },
+    { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 2, workflow_status: 'ACTIVE', latest: true, workflow_mock_payload: { invoice: 'INV-1', amount: 120.5, currency: 'EUR' }, states: ['start', 'wait_for_response_state', 'book_state', 'end'], output: { booked: true } },
+    { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 3, workflow_status: 'DRAFT', latest: false },
+    { workflow_id: 'wf-enrich', workflow_name: 'Enrich Lead', workflow_version: 4, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] }, states: ['start', 'lookup_state', 'score_state', 'end'], output: { score: 87 } },
+  );
+});
+afterEach(async () => {
+  assert.deepEqual(fake.unexpected, [], 'the fake saw requests it does not expect');
+  await h?.close();
+  h = undefined;
+});
+
+const env = () => ({ LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url });
+/** Moves the fake's executions on in the background, as a real platform would. */
+function autoAdvance(ms = 150): () => void {
+  const t = setInterval(() => fake.advance(1), ms);
+  return () => clearInterval(t);
+}
+
+describe('looply through MCP', () => {
+  it('lists every ACTIVE version as a tool, with the schema or one derived from the mock payload', async () => {
+    h = await startHarness({ env: env() });
+    const tools = (await h.client.listTools()).tools;
+    const names = tools.map((t) => t.name).filter((n) => n.startsWith('looply_'));
+    assert.deepEqual(names.sort(), ['looply_approve_invoice', 'looply_approve_invoice_v1', 'looply_approve_invoice_v2', 'looply_enrich_lead', 'looply_enrich_lead_v4']);
+    const approve = tools.find((t) => t.name === 'looply_approve_invoice')!;
+    assert.deepEqual(Object.keys(approve.inputSchema.properties ?? {}), ['invoice', 'amount', 'currency']);
+    assert.match(approve.description!, /Example payload.*INV-1/);
+    assert.deepEqual(tools.find((t) => t.name === 'looply_enrich_lead')!.inputSchema.required, ['email']);
+    assert.ok(tools.some((t) => t.name === 'resume_run') && tools.some((t) => t.name === 'set_schedule'));
+  });
+
+  it('runs a workflow to the end with progress naming the states; one trigger', async () => {
+    h = await startHarness({ env: env() });
+    const stop = autoAdvance();
+    try {
+      const seen: string[] = [];
+      const r = await h.call('looply_enrich_lead', { email: 'a@b.c' }, { onprogress: (p: Progress) => void seen.push(p.message ?? '') });
+      const e = envelope(r);
+      assert.equal(e['status'], 'completed');
+      assert.deepEqual(e['output'], { score: 87 });
+      assert.equal(e['version'], '4');
+      assert.ok(seen.some((m) => m.includes('state "')), seen.join('\n'));
+      assert.equal(fake.calls['POST triggerworkflow'], 1);
+      const bad = await h.call('looply_enrich_lead', { email: 7 });
+      assert.equal(bad.isError, true);
+      assert.equal(fake.calls['POST triggerworkflow'], 1, 'no trigger for bad arguments');
+      const detail = JSON.parse(((await h.client.readResource({ uri: e['run_uri'] as string })).contents[0] as { text: string }).text);
+      assert.ok(detail.steps.length >= 3, 'condensed_logs become steps');
+    } finally {
+      stop();
+    }
+  });
+
+  it('a run that waits for a person ends the call with status waiting; resume_run moves it on to the end', async () => {
+    h = await startHarness({ env: env() });
+    const stop = autoAdvance();
+    try {
+      const r = await h.call('looply_approve_invoice', { invoice: 'INV-9', amount: 10 });
+      const e = envelope(r);
+      assert.equal(e['status'], 'waiting');
+      assert.equal(r.isError, undefined);
+      assert.match(text(r), /resume_run.*"run_id": "ex-/);
+      const resumed = await h.call('resume_run', { provider: 'looply', run_id: e['run_id'] as string, payload: { approved: true } });
+      assert.equal(envelope(resumed)['status'], 'completed', text(resumed));
+      assert.deepEqual(envelope(resumed)['output'], { booked: true });
+      const again = await h.call('resume_run', { provider: 'looply', run_id: e['run_id'] as string, payload: {} });
+      assert.equal(again.isError, true);
+      assert.match(text(again), /not waiting/);
+    } finally {
+      stop();
+    }
+  });
+
+  it('cancel terminates the execution on Looply', async () => {
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    const e = envelope(await h.call('looply_enrich_lead', { email: 'x@y.z' }));
+    assert.equal(e['status'], 'running');
+    const c = await h.call('cancel_run', { provider: 'looply', run_id: e['run_id'] as string });
+    assert.equal(envelope(c)['status'], 'cancelled', text(c));
+    assert.equal(fake.calls['POST terminateWorkflow'], 1);
+    assert.ok(fake.executions.get(e['run_id'] as string)!.terminated);
+  });
+
+  it('a trigger whose response is lost is not retried: the tool says the outcome is unknown', async () => {
+    h = await startHarness({ env: env() });
+    fake.fail('POST triggerworkflow', 'reset');
+    const r = await h.call('looply_enrich_lead', { email: 'a@b.c' });
+    assert.equal(r.isError, true);
+    assert.match(text(r), /may or may not have started.*list_runs/);
+    assert.equal(fake.calls['POST triggerworkflow'], 1);
+  });
+
+  it('set_schedule pauses a schedule; the key appears in no result or log line', async () => {
+    h = await startHarness({ env: env() });
+    const r = await h.call('set_schedule', { workflow_id: 'wf-approve', version: '2', action: 'pause' });
+    assert.match(text(r), /PAUSED/);
+    const everything = JSON.stringify(r) + h.logs.join('') + JSON.stringify(await h.client.listTools());
+    assert.ok(!everything.includes(fake.key));
+  });
+
+  it('a refused key keeps the server up with a clear log line; doctor says the key was refused', async () => {
+    h = await startHarness({ env: { LOOPLY_API_KEY: 'wrong-key-abcdef', LOOPLY_BASE_URL: fake.url } });
+    assert.ok(h.logs.some((l) => /looply: could not list workflows .*403/.test(l)), h.logs.join(''));
+    const checks = await h.app.deps.catalog.provider('looply')!.check();
+    assert.equal(checks[0]!.message, 'the Looply API key was refused (403); check LOOPLY_API_KEY');
+    await until(() => true);
+  });
+});

@@ -1,6 +1,7 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
 import type { Workflow } from '../providers/types.js';
+import { listHistory } from '../runs/history.js';
 import type { JournalRun } from '../runs/journal.js';
 import { prepareVersion } from './catalog.js';
 import { runUri, toEnvelope } from './envelope.js';
@@ -63,21 +64,21 @@ export function listResources(deps: McpDeps, cursor: string | undefined): { reso
   return { resources: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
 }
 
-export function readResource(deps: McpDeps, uri: string): { contents: Array<{ uri: string; mimeType: string; text: string }> } {
+export async function readResource(deps: McpDeps, uri: string): Promise<{ contents: Array<{ uri: string; mimeType: string; text: string }> }> {
   const parsed = parseUri(uri);
-  const body = parsed ? resourceBody(deps, parsed) : undefined;
+  const body = parsed ? await resourceBody(deps, parsed) : undefined;
   if (body === undefined) throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri });
   return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
 }
 
-function resourceBody(deps: McpDeps, p: ParsedUri): unknown {
+async function resourceBody(deps: McpDeps, p: ParsedUri): Promise<unknown> {
   if (p.kind === 'run') {
     const run = deps.tracker.get(p.provider, p.runId);
     return run ? runDetail(deps, run) : undefined;
   }
   const workflow = deps.catalog.workflow(p.provider, p.workflowId);
   if (p.kind === 'workflow') return workflow ? workflowDetail(deps, workflow) : undefined;
-  const page = deps.tracker.list({ provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS });
+  const page = await listHistory(deps.tracker, deps.tracker.providers, { provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS });
   if (!workflow && page.runs.length === 0) return undefined;
   return { provider: p.provider, workflow_id: p.workflowId, runs: page.runs.map(toEnvelope), next_cursor: page.nextCursor };
 }

@@ -92,7 +92,7 @@ export function createMcpServer(deps: McpDeps): McpConnection {
 
   server.setRequestHandler(ListResourcesRequestSchema, async (req) => listResources(deps, req.params?.cursor));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (req) => deps.redact(readResource(deps, req.params.uri)));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req) => deps.redact(await readResource(deps, req.params.uri)));
   server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscriptions.add(req.params.uri), {}));
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscriptions.delete(req.params.uri), {}));
   server.setRequestHandler(CompleteRequestSchema, async (req) => {

@@ -131,6 +131,8 @@ export interface Provider {
   /** Platform requests per second all polling of this provider may use together. */
   readonly pollBudgetPerSecond?: number;
   cancel(run: Run): Promise<CancelOutcome>;
+  /** The platform's own run history, newest first, one page; `cursor` is the provider's own. */
+  history?(q: { workflowId?: string | undefined; cursor?: string | undefined; limit: number; signal?: AbortSignal | undefined }): Promise<{ runs: Run[]; nextCursor: string | null }>;
   /** Moves a run that waits for a person on (Looply). */
   resume?(run: Run, payload: Record<string, unknown>, source: string): Promise<string>;
   /** Pauses or resumes a scheduled workflow version (Looply). */

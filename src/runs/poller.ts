@@ -20,19 +20,25 @@ export function pollDelay(n: number, status: RunStatus, s: PollSchedule = DEFAUL
 }
 
 /**
- * One request budget per platform, shared by every run being polled: at most `perSecond`
- * requests, so a hundred runs do not become a hundred requests a second.
+ * One request budget per platform, shared by every run being polled: a token bucket that lets
+ * a burst through at once (a lone run's first poll never waits) and holds the sustained rate to
+ * `perSecond`, so a hundred runs do not become a hundred requests a second.
  */
 export class RequestBudget {
   private next = 0;
+  private readonly interval: number;
 
-  constructor(private readonly clock: Clock, private readonly perSecond = 5) {}
+  constructor(private readonly clock: Clock, perSecond = 5, private readonly burst = perSecond) {
+    this.interval = 1000 / perSecond;
+  }
 
   /** Resolves when this caller may send its request. */
   async take(signal: AbortSignal): Promise<void> {
     const now = this.clock.now();
-    const at = Math.max(now, this.next);
-    this.next = at + 1000 / this.perSecond;
+    // Unused capacity accumulates up to `burst` requests, no more.
+    this.next = Math.max(this.next, now - (this.burst - 1) * this.interval);
+    const at = this.next;
+    this.next += this.interval;
     if (at > now) await delay(this.clock, at - now, signal);
   }
 }

@@ -85,6 +85,15 @@ export class RunTracker {
     return { runs: page.runs.map((r) => this.get(r.provider, r.runId) ?? r), nextCursor: page.nextCursor };
   }
 
+  get providers(): ReadonlyMap<string, Provider> {
+    return this.opts.providers;
+  }
+
+  /** For helpers in this layer that have something to say in the log. */
+  journalLog(message: string): void {
+    this.opts.log.warn(message);
+  }
+
   /** Every change of every run (resources subscribe here). */
   onChange(listener: RunListener): () => void {
     this.listeners.add(listener);

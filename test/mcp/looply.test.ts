@@ -109,6 +109,30 @@ describe('looply through MCP', () => {
     assert.equal(fake.calls['POST triggerworkflow'], 1);
   });
 
+  it('list_runs and the history resource merge the Looply history with the journal, paging both', async () => {
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    const ours = envelope(await h.call('looply_enrich_lead', { email: 'a@b.c' }));
+    const { LooplyClient } = await import('../../src/providers/looply/client.js');
+    const direct = new LooplyClient({ apiKey: fake.key, baseUrl: fake.url });
+    for (let i = 0; i < 34; i++) await direct.trigger('wf-enrich', 4, { email: `other${i}@x.y` });
+    const seen = new Set<string>();
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = envelope(await h.call('list_runs', { provider: 'looply', limit: 20, ...(cursor ? { cursor } : {}) })) as { runs: Array<{ run_id: string }>; next_cursor: string | null };
+      for (const r of page.runs) {
+        assert.ok(!seen.has(r.run_id), `run ${r.run_id} listed twice`);
+        seen.add(r.run_id);
+      }
+      cursor = page.next_cursor ?? undefined;
+      pages++;
+    } while (cursor && pages < 10);
+    assert.equal(seen.size, 35, 'every run once: ours and the 34 started elsewhere');
+    assert.ok(seen.has(ours['run_id'] as string));
+    const hist = JSON.parse(((await h.client.readResource({ uri: 'workflows://workflows/looply/wf-enrich/runs' })).contents[0] as { text: string }).text);
+    assert.ok(hist.runs.length >= 30);
+  });
+
   it('set_schedule pauses a schedule; the key appears in no result or log line', async () => {
     h = await startHarness({ env: env() });
     const r = await h.call('set_schedule', { workflow_id: 'wf-approve', version: '2', action: 'pause' });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../../providers/types.js';
+import { listHistory } from '../../runs/history.js';
 import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult, runResult, toEnvelope } from '../envelope.js';
 import { defineTool } from '../tool.js';
@@ -67,7 +68,7 @@ export const cancelRun = defineTool({
 export const listRuns = defineTool({
   name: 'list_runs',
   title: 'List workflow runs',
-  description: 'Lists workflow runs started through this server, newest first, optionally for one provider, workflow or status. Pass next_cursor back as cursor for more.',
+  description: 'Lists workflow runs newest first, optionally for one provider, workflow or status: the runs started through this server, and, for a provider that keeps a history (Looply), its runs started elsewhere too. Pass next_cursor back as cursor for more.',
   toolset: 'runs',
   input: z.object({
     provider: z.string().optional(),
@@ -84,7 +85,7 @@ export const listRuns = defineTool({
   annotations: readOnly,
   async handler(args, ctx) {
     try {
-      const page = ctx.deps.tracker.list({ provider: args.provider, workflowId: args.workflow_id, status: args.status as never, limit: args.limit, cursor: args.cursor });
+      const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, limit: args.limit, cursor: args.cursor }, ctx.signal);
       const runs = page.runs.map(toEnvelope);
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';

@@ -19,7 +19,7 @@ export interface LooplyProviderOptions {
   client?: LooplyClient;
 }
 
-const SCHEMA_CONCURRENCY = 8;
+const SCHEMA_CONCURRENCY = 32;
 
 /** Looply: every ACTIVE workflow version as a tool; runs polled to the end, waits resumable. */
 export class LooplyProvider implements Provider {
@@ -41,29 +41,34 @@ export class LooplyProvider implements Provider {
 
   async listWorkflows(signal?: AbortSignal): Promise<CatalogListing> {
     const rows: WorkflowSummary[] = [];
+    const problems: CatalogProblem[] = [];
+    const versions = new Map<string, WorkflowVersion[]>();
+    const pending: Array<Promise<void>> = [];
+    const limit = semaphore(SCHEMA_CONCURRENCY);
     let key: Record<string, string | number> | undefined;
+    // Paging is sequential (lastKey); schemas of the rows already seen are fetched meanwhile.
     do {
       const page = await this.client.listWorkflows(key, signal);
-      rows.push(...page.items);
+      for (const row of page.items) {
+        rows.push(row);
+        const v = versionOf(row);
+        if (row.workflow_status !== 'ACTIVE' || v === null) continue;
+        pending.push(limit(async () => {
+          try {
+            const fetched = await this.version(row.workflow_id, v, signal); // read the map only after the await
+            versions.set(row.workflow_id, [...(versions.get(row.workflow_id) ?? []), fetched]);
+          } catch (err) {
+            problems.push({ where: `looply ${row.workflow_id} v${v}`, message: (err as Error).message });
+          }
+        }));
+      }
       key = page.lastKey ?? undefined;
     } while (key && rows.length < 100_000);
-    const byId = new Map<string, WorkflowSummary[]>();
-    for (const r of rows) if (r.workflow_status === 'ACTIVE' && versionOf(r) !== null) byId.set(r.workflow_id, [...(byId.get(r.workflow_id) ?? []), r]);
-    const problems: CatalogProblem[] = [];
-    const jobs = [...byId.entries()].flatMap(([id, vs]) => vs.map((row) => ({ id, row })));
-    const versions = new Map<string, WorkflowVersion[]>();
-    await inBatches(jobs, SCHEMA_CONCURRENCY, async ({ id, row }) => {
-      try {
-        const v = await this.version(id, versionOf(row)!, signal);
-        versions.set(id, [...(versions.get(id) ?? []), v]);
-      } catch (err) {
-        problems.push({ where: `looply ${id} v${versionOf(row)}`, message: (err as Error).message });
-      }
-    });
+    await Promise.all(pending);
     const workflows: Workflow[] = [];
     for (const [id, vs] of versions) {
       const sorted = vs.sort((a, b) => Number(a.key) - Number(b.key));
-      const rowsOf = byId.get(id)!;
+      const rowsOf = rows.filter((r) => r.workflow_id === id && r.workflow_status === 'ACTIVE');
       const flagged = rowsOf.find((r) => r.latest);
       const latest = flagged && sorted.some((v) => v.key === String(versionOf(flagged))) ? String(versionOf(flagged)) : sorted[sorted.length - 1]!.key;
       const name = rowsOf.find((r) => r.workflow_name)?.workflow_name ?? id;
@@ -109,6 +114,19 @@ export class LooplyProvider implements Provider {
     };
   }
 
+  async history(q: { workflowId?: string | undefined; cursor?: string | undefined; limit: number; signal?: AbortSignal | undefined }): Promise<{ runs: Run[]; nextCursor: string | null }> {
+    let key = q.cursor ? (JSON.parse(Buffer.from(q.cursor, 'base64url').toString('utf8')) as Record<string, string | number>) : undefined;
+    const runs: Run[] = [];
+    // Follow lastKey until the page is full (pages hold at most 30), a few pages at most per call.
+    for (let pages = 0; pages < 5 && runs.length < q.limit; pages++) {
+      const page = q.workflowId ? await this.client.executionHistory(q.workflowId, key, q.signal) : await this.client.organizationExecutions(key, q.signal);
+      runs.push(...page.items.map((e) => toRun(e, this.opts.stateMap)));
+      key = page.lastKey ?? undefined;
+      if (!key) break;
+    }
+    return { runs, nextCursor: key ? Buffer.from(JSON.stringify(key)).toString('base64url') : null };
+  }
+
   async cancel(run: Run): Promise<CancelOutcome> {
     await this.client.terminate(run.runId, 'Terminated through workflows-mcp at the request of the MCP client.');
     return { accepted: true };
@@ -142,9 +160,18 @@ export class LooplyProvider implements Provider {
   async close(): Promise<void> {}
 }
 
-async function inBatches<T>(items: T[], width: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+/** At most `width` of the given tasks run at once. */
+function semaphore(width: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: Array<() => void> = [];
+  return async (task) => {
+    if (running >= width) await new Promise<void>((r) => queue.push(r));
+    running++;
+    try {
+      return await task();
+    } finally {
+      running--;
+      queue.shift()?.();
+    }
+  };
 }

@@ -14,6 +14,8 @@ beforeEach(() => {
   fake.workflows.length = 0;
   fake.executions.clear();
   fake.knobs.failures.length = 0;
+  fake.knobs.latencyMs = 0;
+  fake.triggers.length = 0;
   for (const k of Object.keys(fake.calls)) delete fake.calls[k];
   fake.workflows.push(
     { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 1, workflow_status: 'ACTIVE', latest: false, workflow_mock_payload: { invoice: 'INV-1', amount: 120.5 }, states: ['start', 'wait_for_response_state', 'book_state', 'end'], output: { booked: true } },
@@ -131,6 +133,28 @@ describe('looply through MCP', () => {
     assert.ok(seen.has(ours['run_id'] as string));
     const hist = JSON.parse(((await h.client.readResource({ uri: 'workflows://workflows/looply/wf-enrich/runs' })).contents[0] as { text: string }).text);
     assert.ok(hist.runs.length >= 30);
+  });
+
+  it('with a configured profile, tools take an optional profile argument sent as the query, not in the payload', async () => {
+    h = await startHarness({ env: env(), configFile: { providers: { looply: { apiKey: fake.key, baseUrl: fake.url, profile: 'production' } } } });
+    const tool = (await h.client.listTools()).tools.find((t) => t.name === 'looply_enrich_lead')!;
+    assert.ok((tool.inputSchema.properties as Record<string, unknown>)['profile']);
+    const stop = autoAdvance();
+    try {
+      await h.call('looply_enrich_lead', { email: 'a@b.c', profile: 'staging' });
+      await h.call('looply_enrich_lead', { email: 'd@e.f' });
+    } finally {
+      stop();
+    }
+    assert.deepEqual(fake.triggers, [{ profile: 'staging', body: { email: 'a@b.c' } }, { profile: 'production', body: { email: 'd@e.f' } }]);
+  });
+
+  it('a 10,000-field mock payload and a schema that is not JSON Schema still give a usable tool list', async () => {
+    fake.workflows.push({ workflow_id: 'wf-huge', workflow_name: 'Huge', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: 'not a schema', workflow_mock_payload: Object.fromEntries(Array.from({ length: 10_000 }, (_, i) => [`field_${i}`, i])) });
+    h = await startHarness({ env: env() });
+    const huge = (await h.client.listTools()).tools.find((t) => t.name === 'looply_huge')!;
+    assert.equal(Object.keys(huge.inputSchema.properties ?? {}).length, 500);
+    assert.ok(huge.description!.length < 3000);
   });
 
   it('set_schedule pauses a schedule; the key appears in no result or log line', async () => {

@@ -113,6 +113,19 @@ describe('looply client against the fake', () => {
     assert.equal(fake.calls['GET getWorkflowExecutionById'], 3);
   });
 
+  it('a trigger that times out is not sent again either', async () => {
+    fake.workflows.push({ workflow_id: 'w1', workflow_name: 'A', workflow_version: 1, workflow_status: 'ACTIVE', latest: true });
+    fake.knobs.latencyMs = 400;
+    try {
+      const slow = new LooplyClient({ apiKey: fake.key, baseUrl: fake.url, sleep: async () => {}, timeoutMs: 150 });
+      await assert.rejects(slow.trigger('w1', 1, {}), (e: ProviderError) => e.code === 'outcome_unknown' && /timed out/.test(e.message));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(fake.calls['POST triggerworkflow'], 1);
+    } finally {
+      fake.knobs.latencyMs = 0;
+    }
+  });
+
   it('a wrong key is refused (403) with a clear message and no key in it; junk JSON is a bad_response', async () => {
     const bad = new LooplyClient({ apiKey: 'wrong-key-123456', baseUrl: fake.url, sleep: async () => {} });
     await assert.rejects(bad.listWorkflows(), (e: ProviderError) => e.code === 'forbidden' && !e.message.includes('wrong-key-123456'));

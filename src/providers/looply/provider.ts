@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { WorkflowError } from '../../core/errors.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
-import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
+import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
 import { LooplyClient } from './client.js';
 import { inputSchemaOf, stepsOf, toRun, versionOf } from './map.js';
 import type { WorkflowSummary } from './wire.js';
@@ -32,6 +32,8 @@ export class LooplyProvider implements Provider {
   readonly pollBudgetPerSecond: number;
   /** ACTIVE versions are locked, so their schemas are fetched once. */
   private readonly schemas = new Map<string, Promise<WorkflowVersion>>();
+  /** Versions whose tools carry our `profile` argument (their own schema has no such field). */
+  private readonly withProfileArg = new Set<string>();
 
   constructor(private readonly opts: LooplyProviderOptions) {
     this.clock = opts.clock ?? systemClock;
@@ -84,7 +86,7 @@ export class LooplyProvider implements Provider {
     if (!hit) {
       hit = this.client.getSchema(id, version, signal).then(({ item }) => {
         const { schema, note } = inputSchemaOf(item.workflow_schema, item.workflow_mock_payload);
-        return { key: String(version), inputSchema: schema, ...(note ? { note } : {}) };
+        return { key: String(version), inputSchema: this.addProfileArg(key, schema), ...(note ? { note } : {}) };
       });
       hit.catch(() => this.schemas.delete(key)); // a failure is not cached
       this.schemas.set(key, hit);
@@ -92,13 +94,29 @@ export class LooplyProvider implements Provider {
     return hit;
   }
 
+  /** With a configured profile, each tool may pick another environment-variable profile per call. */
+  private addProfileArg(key: string, schema: JSONSchema): JSONSchema {
+    const props = schema['properties'];
+    if (!this.opts.profile || schema['type'] !== 'object' || (props && typeof props === 'object' && 'profile' in props)) return schema;
+    this.withProfileArg.add(key);
+    const profile = { type: 'string', minLength: 1, description: `Looply environment-variable profile for this run (default "${this.opts.profile}").` };
+    return { ...schema, properties: { ...(props as object | undefined), profile } };
+  }
+
   async start(req: StartRequest): Promise<Run> {
     const version = Number(req.version.key);
-    const started = await this.client.trigger(req.workflow.id, version, req.input, { profile: this.opts.profile, signal: req.signal });
+    let payload = req.input;
+    let profile = this.opts.profile;
+    if (this.withProfileArg.has(`${req.workflow.id}/${version}`) && payload && typeof payload === 'object' && 'profile' in payload) {
+      const { profile: chosen, ...rest } = payload as Record<string, unknown>;
+      profile = typeof chosen === 'string' ? chosen : profile;
+      payload = rest; // ours, not the workflow's: it goes in the query, not the body
+    }
+    const started = await this.client.trigger(req.workflow.id, version, payload, { profile, signal: req.signal });
     const now = new Date(this.clock.now()).toISOString();
     return {
       provider: 'looply', workflowId: req.workflow.id, version: req.version.key, runId: started.looply_execution_id, status: 'running',
-      input: req.input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
+      input: payload, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
   }
 

@@ -50,6 +50,8 @@ export class FakeLooply {
   readonly executions = new Map<string, FakeExecution>();
   readonly unexpected: string[] = [];
   readonly calls: Record<string, number> = {};
+  /** Every trigger as received: the query profile and the body. */
+  readonly triggers: Array<{ profile: string | null; body: unknown }> = [];
   readonly knobs: Knobs = { latencyMs: 0, failures: [], neverEnds: false };
   now = Date.UTC(2026, 10, 23, 12);
   url = '';
@@ -120,6 +122,7 @@ export class FakeLooply {
         const versions = this.workflows.filter((x) => x.workflow_id === parts[1] && x.workflow_status === 'ACTIVE');
         const w = parts[2] ? versions.find((x) => String(x.workflow_version) === parts[2]) : versions.sort((a, b) => b.workflow_version - a.workflow_version)[0];
         if (!w) return send(400, { message: 'incorrect workflow id' });
+        this.triggers.push({ profile: q('profile'), body: json() });
         const id = `ex-${(++this.seq).toString().padStart(4, '0')}-${w.workflow_id}`;
         this.executions.set(id, { id, workflow: w, input: json(), created: this.now, at: 0, resumed: false, terminated: null, neverEnds: this.knobs.neverEnds });
         return send(200, { message: 'success', looply_execution_id: id, ...(q('profile') ? { profile: q('profile') } : {}) });

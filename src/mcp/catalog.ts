@@ -101,26 +101,45 @@ export class Catalog {
     return this.refreshing;
   }
 
+  /**
+   * Like refresh, but gives up waiting after `ms`: a slow platform must not hold up serving.
+   * Providers that answer later are added then, with the usual change notification.
+   */
+  async refreshWithin(ms: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
+    await Promise.race([this.refresh(), late]);
+    clearTimeout(timer);
+  }
+
   private async doRefresh(): Promise<boolean> {
-    await Promise.all(
-      this.opts.providers.map(async (p) => {
-        try {
-          const listing = await p.listWorkflows();
-          this.listings.set(p.name, listing.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
-          this.problems.set(p.name, listing.problems);
-        } catch (err) {
-          // Keep what we had: one provider down must not empty the others' tools, nor its own.
-          this.opts.log.warn(`${p.name}: could not list workflows (${(err as Error).message}); keeping the previous list`);
-          this.problems.set(p.name, [{ where: p.name, message: (err as Error).message }]);
-        }
-      }),
-    );
+    const before = this.fingerprint;
+    await Promise.all(this.opts.providers.map((p) => this.readProvider(p)));
+    this.publish();
+    return this.fingerprint !== before;
+  }
+
+  private async readProvider(p: Provider): Promise<void> {
+    try {
+      const listing = await p.listWorkflows();
+      this.listings.set(p.name, listing.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+      this.problems.set(p.name, listing.problems);
+    } catch (err) {
+      // Keep what we had: one provider down must not empty the others' tools, nor its own.
+      this.opts.log.warn(`${p.name}: could not list workflows (${(err as Error).message}); keeping the previous list`);
+      this.problems.set(p.name, [{ where: p.name, message: (err as Error).message }]);
+    }
+    // Each provider's tools appear as soon as it answers, not when the slowest one does.
+    if (this.refreshing) this.publish();
+  }
+
+  /** Rebuilds the tools and tells listeners when they changed. */
+  private publish(): void {
     this.rebuild();
     const next = stableStringify(this.entries.map((e) => e.tool));
-    const changed = next !== this.fingerprint;
+    if (next === this.fingerprint) return;
     this.fingerprint = next;
-    if (changed) for (const l of this.listeners) l();
-    return changed;
+    for (const l of this.listeners) l();
   }
 
   private rebuild(): void {

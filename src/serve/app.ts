@@ -52,7 +52,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const filters = new Map<string, ProviderFilter>();
   for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
   const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log });
-  await catalog.refresh();
+  // A one-shot command needs the whole catalog; a server starts with what loads within 5 s.
+  if (opts.live) await catalog.refreshWithin(5000);
+  else await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const stopping = new AbortController();

@@ -157,6 +157,21 @@ describe('looply through MCP', () => {
     assert.ok(huge.description!.length < 3000);
   });
 
+  it('a slow platform does not hold up serving: local tools at once, Looply tools announced when they arrive', { timeout: 30_000 }, async () => {
+    fake.knobs.latencyMs = 6500;
+    const started = Date.now();
+    h = await startHarness({ env: env(), live: true, files: { 'echo.workflow.mjs': "export default { name: 'Echo', run: (i) => i };" } });
+    assert.ok(Date.now() - started < 6000, `started in ${Date.now() - started} ms`);
+    let names = (await h.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('local_echo') && !names.some((n) => n.startsWith('looply_')));
+    let changed = false;
+    h.client.setNotificationHandler((await import('@modelcontextprotocol/sdk/types.js')).ToolListChangedNotificationSchema, async () => void (changed = true));
+    await until(() => changed, 20_000, 'list_changed for the Looply tools');
+    names = (await h.client.listTools()).tools.map((t) => t.name);
+    assert.ok(names.includes('looply_enrich_lead'));
+    fake.knobs.latencyMs = 0;
+  });
+
   it('set_schedule pauses a schedule; the key appears in no result or log line', async () => {
     h = await startHarness({ env: env() });
     const r = await h.call('set_schedule', { workflow_id: 'wf-approve', version: '2', action: 'pause' });

@@ -21,9 +21,3 @@ export function abortError(signal?: AbortSignal): WorkflowError {
   const why = typeof reason === 'string' ? reason : reason instanceof Error ? reason.message : 'aborted';
   return new WorkflowError('aborted', `The operation was aborted (${why}).`);
 }
-
-/** A signal that fires when any of the given signals fires. */
-export function anySignal(signals: Array<AbortSignal | undefined>): AbortSignal {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  return AbortSignal.any(present);
-}

@@ -12,7 +12,3 @@ export const systemClock: Clock = {
     return { cancel: () => clearTimeout(t) };
   },
 };
-
-export function isoNow(clock: Clock = systemClock): string {
-  return new Date(clock.now()).toISOString();
-}

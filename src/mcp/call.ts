@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { internalDetail, publicMessage } from '../core/errors.js';
-import { isPlainObject, type JsonObject } from '../core/json.js';
+import { isPlainObject } from '../core/json.js';
 import type { Workflow, WorkflowVersion } from '../providers/types.js';
 import type { JournalRun } from '../runs/journal.js';
 import { errorResult, runResult } from './envelope.js';
@@ -67,8 +67,4 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
 export function versionOf(workflow: Workflow, key: string | undefined): WorkflowVersion | undefined {
   const wanted = key ?? workflow.latest;
   return workflow.versions.find((v) => v.key === wanted) ?? workflow.versions.find((v) => v.key.replace(/^v/, '') === wanted.replace(/^v/, ''));
-}
-
-export function asObject(value: unknown): JsonObject {
-  return isPlainObject(value) ? value : {};
 }

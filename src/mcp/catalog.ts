@@ -1,4 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import { globToRegExp } from '../core/glob.js';
 import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js';
 import type { Logger } from '../core/log.js';
 import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
@@ -34,8 +35,7 @@ const DESCRIPTION_MAX = 1000;
 
 /** A glob (`*`, `?`) over a workflow's id or name, case-insensitive. */
 export function globMatch(glob: string, text: string): boolean {
-  const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-  return re.test(text);
+  return globToRegExp(glob).test(text);
 }
 
 function passes(w: Workflow, f: ProviderFilter | undefined): boolean {

@@ -1,6 +1,6 @@
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import type { Clock } from '../core/clock.js';
-import type { Run } from '../providers/types.js';
+import { isTerminal, type Run } from '../providers/types.js';
 import { runUri } from './envelope.js';
 
 export const HEARTBEAT_MS = 10_000;
@@ -51,8 +51,7 @@ export class ProgressReporter {
     if (this.stopped || !this.current) return;
     const { run, message, fraction } = this.current;
     const elapsed = Math.max(0, Math.round((this.clock.now() - this.since) / 1000));
-    const settled = run.status === 'completed' || run.status === 'failed' || run.status === 'cancelled';
-    const line = [run.status, message && !settled ? message : null, `${elapsed}s`].filter(Boolean).join(' · ');
+    const line = [run.status, message && !isTerminal(run.status) ? message : null, `${elapsed}s`].filter(Boolean).join(' · ');
     const byFraction = fraction === null ? null : Math.round(fraction * 10000) / 100;
     const candidate = byFraction ?? (this.clock.now() - this.since) / 1000;
     // Strictly increasing even when nothing moved (a heartbeat) or the clock stood still.

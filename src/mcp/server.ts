@@ -8,11 +8,10 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
-import { startAndAwait } from './call.js';
+import { invalidArguments, startAndAwait } from './call.js';
 import { errorResult, runUri } from './envelope.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
 import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
-import { invalidArguments } from './call.js';
 import { STATIC_TOOLS } from './tools/index.js';
 
 const INSTRUCTIONS = `Each workflow tool starts a real run of that workflow and waits for it within a time budget.

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { isPlainObject } from '../../core/json.js';
 import { startAndAwait, versionOf } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
 import { prepareVersion } from '../catalog.js';
@@ -73,7 +72,7 @@ export const refresh = defineTool({
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async handler(_args, ctx) {
     const changed = await ctx.deps.catalog.refresh();
-    const problems = ctx.deps.catalog.allProblems.filter((p) => isPlainObject(p));
+    const problems = ctx.deps.catalog.allProblems;
     const summary = { changed, workflows: ctx.deps.catalog.workflows.length, tools: ctx.deps.catalog.tools.length, problems };
     const text = `${summary.workflows} workflows, ${summary.tools} workflow tools${changed ? ' (changed; list the tools again)' : ' (unchanged)'}.${problems.length ? `\nNot loaded:\n${problems.map((p) => `- ${p.where}: ${p.message}`).join('\n')}` : ''}`;
     return { structuredContent: summary, content: [{ type: 'text', text }] };

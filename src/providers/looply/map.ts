@@ -1,3 +1,4 @@
+import { globToRegExp } from '../../core/glob.js';
 import { isPlainObject } from '../../core/json.js';
 import type { JSONSchema, Run, RunStatus, RunStep } from '../types.js';
 import type { Execution, WorkflowSummary } from './wire.js';
@@ -21,8 +22,7 @@ function eventTypes(log: unknown, depth = 0): string[] {
 /** `stateMap` keys are globs on the state name (`*wait*`), checked in order. */
 function fromStateMap(state: string, stateMap: Record<string, RunStatus> | undefined): RunStatus | null {
   for (const [glob, status] of Object.entries(stateMap ?? {})) {
-    const re = new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-    if (re.test(state)) return status;
+    if (globToRegExp(glob).test(state)) return status;
   }
   return null;
 }

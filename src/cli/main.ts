@@ -44,6 +44,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
         readOnly: args.flags.has('read-only') ? true : undefined, waitSeconds: flagNumber(args, 'wait-seconds', { min: 0, max: 3600 }),
         tools: tools as 'full' | 'compact' | undefined, logLevel: logLevel as Level | undefined,
         httpHost: flagString(args, 'host'), httpPort: flagNumber(args, 'port', { min: 0, max: 65535 }), stateless: args.flags.has('stateless') ? true : undefined,
+        webhookPort: flagNumber(args, 'webhook-port', { min: 0, max: 65535 }),
       },
     });
     const quiet = command !== 'serve' && logLevel === undefined && !io.env['WORKFLOWS_MCP_LOG_LEVEL'];

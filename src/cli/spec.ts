@@ -43,6 +43,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'host', value: 'H', help: 'serve --http: address to bind (default 127.0.0.1).' },
   { name: 'port', value: 'P', help: 'serve --http: port (default 3333; 0 picks a free one).' },
   { name: 'stateless', help: 'serve --http: no sessions (no subscriptions or list_changed pushes).' },
+  { name: 'webhook-port', value: 'P', help: 'serve: receive platform webhooks (Leap) on this port; set WORKFLOWS_MCP_WEBHOOK_URL to the public URL a tunnel gives it.' },
   { name: 'help', help: 'Show this help.' },
   { name: 'version', help: 'Print the version.' },
 ];

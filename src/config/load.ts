@@ -19,6 +19,7 @@ export interface ConfigFlags {
   httpHost?: string | undefined;
   httpPort?: number | undefined;
   stateless?: boolean | undefined;
+  webhookPort?: number | undefined;
 }
 
 export interface ConfigInput {
@@ -113,6 +114,7 @@ function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObje
   remote('looply', 'LOOPLY_API_KEY');
   remote('cortex', 'CORTEX_API_KEY', { appId: get('CORTEX_APP_ID') });
   remote('leap', 'LEAP_API_KEY');
+  const webhookUrl = get('WORKFLOWS_MCP_WEBHOOK_URL');
   const localDir = get('WORKFLOWS_MCP_LOCAL_DIR');
   if (localDir) providers['local'] = { dir: resolve(cwd, localDir) };
   const waitSeconds = get('WORKFLOWS_MCP_WAIT_SECONDS');
@@ -121,6 +123,7 @@ function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObje
     stateDir: get('WORKFLOWS_MCP_STATE_DIR') ? resolve(cwd, get('WORKFLOWS_MCP_STATE_DIR')!) : undefined,
     logLevel: get('WORKFLOWS_MCP_LOG_LEVEL'),
     http: dropUndefined({ token: get('WORKFLOWS_MCP_TOKEN') }),
+    webhooks: dropUndefined({ publicUrl: webhookUrl }),
     runs: dropUndefined({ waitSeconds: waitSeconds === undefined ? undefined : Number(waitSeconds) }),
   });
 }
@@ -134,6 +137,7 @@ function fromFlags(flags: ConfigFlags, cwd: string): JsonObject {
     logLevel: flags.logLevel,
     runs: flags.waitSeconds === undefined ? undefined : { waitSeconds: flags.waitSeconds },
     http: dropUndefined({ host: flags.httpHost, port: flags.httpPort, stateless: flags.stateless }),
+    webhooks: dropUndefined({ port: flags.webhookPort }),
   });
 }
 

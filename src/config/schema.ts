@@ -40,7 +40,7 @@ export const LeapConfig = z.strictObject({
   apiKey: secret('LEAP_API_KEY'),
   baseUrl,
   workflows: z
-    .array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()).optional() }))
+    .array(z.strictObject({ id: z.string().min(1), name: z.string().optional(), description: z.string().optional(), inputSchema: z.record(z.string(), z.unknown()).optional(), triggerId: z.string().optional() }))
     .default([]),
 });
 
@@ -105,7 +105,9 @@ export const ConfigSchema = z.strictObject({
     .default({ waitSeconds: 60, retentionDays: 30 }),
   files: z.strictObject({ roots: z.array(z.string()).default(['.']), maxBytes: z.number().int().positive().default(26214400) }).default({ roots: ['.'], maxBytes: 26214400 }),
   http: HttpConfig.default(HttpConfig.parse({})),
-  webhooks: z.strictObject({ publicUrl: z.url().nullable().default(null), port: z.number().int().optional() }).default({ publicUrl: null }),
+  webhooks: z
+    .strictObject({ publicUrl: z.url().nullable().default(null), host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).optional() })
+    .default({ publicUrl: null, host: '127.0.0.1' }),
   tools: z.enum(['full', 'compact']).default('full'),
   toolsets: z.array(z.enum(TOOLSETS)).default([...TOOLSETS]),
   readOnly: z.boolean().default(false),

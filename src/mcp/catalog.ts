@@ -150,7 +150,8 @@ export class Catalog {
         const latest = w.versions.find((v) => v.key === w.latest) ?? w.versions[w.versions.length - 1];
         if (!latest) continue;
         plan.push({ workflow: w, version: latest, pinned: undefined });
-        if (filter?.versions !== 'latest') for (const v of w.versions) plan.push({ workflow: w, version: v, pinned: v.key });
+        // A platform without versions (Leap) gets the workflow tool only.
+        if (filter?.versions !== 'latest' && p.capabilities.versions) for (const v of w.versions) plan.push({ workflow: w, version: v, pinned: v.key });
       }
     }
     const refs = plan.map((x): ToolRef => ({ provider: x.workflow.provider, workflowId: x.workflow.id, name: x.workflow.name, version: x.pinned }));

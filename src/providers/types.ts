@@ -128,6 +128,10 @@ export interface Provider {
   observe?(run: Run, onUpdate: (update: RunUpdate) => void, signal: AbortSignal): Promise<void>;
   /** Polling providers: reads the run once; the tracker decides when (adaptive, budgeted). */
   poll?(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }>;
+  /** How often to poll this provider's runs; the tracker's default when absent. */
+  readonly pollSchedule?: { firstMs: number; factor: number; capMs: number; waitingMs: number };
+  /** A webhook arrived with this token: the run it names (once; tokens are single-use), or null. */
+  acceptWebhook?(token: string): string | null;
   /** Platform requests per second all polling of this provider may use together. */
   readonly pollBudgetPerSecond?: number;
   cancel(run: Run): Promise<CancelOutcome>;

@@ -135,7 +135,11 @@ export class RunTracker {
     }
     const outcome = await impl.cancel(current);
     tracked?.wake?.();
-    if (!outcome.accepted) return { run: this.get(provider, runId) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
+    if (!outcome.accepted) {
+      // Said in the journal too; the run is still watched to its real end.
+      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked.run);
+      return { run: this.get(provider, runId) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
+    }
     const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : current;
     return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
   }
@@ -206,7 +210,15 @@ export class RunTracker {
     return pollRun({
       read: (s) => poll({ ...t.run }, s), onUpdate, signal, clock: this.clock, budget, log: this.opts.log,
       what: `${provider.name} run ${t.run.runId}`, onWake: (wake) => (t.wake = wake),
+      ...(provider.pollSchedule ? { schedule: provider.pollSchedule } : {}),
     });
+  }
+
+  /** Looks at a run again now (a webhook said it changed). False when it is not being watched. */
+  wake(provider: string, runId: string): boolean {
+    const t = this.live.get(key(provider, runId));
+    t?.wake?.();
+    return t !== undefined;
   }
 
   /** Sends a waiting run the answer it waits for, then looks at it again soon. */

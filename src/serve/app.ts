@@ -9,6 +9,7 @@ import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
+import { startWebhooks } from './webhooks.js';
 import { Journal } from '../runs/journal.js';
 import { currentOwner } from '../runs/owner.js';
 import { RunTracker } from '../runs/tracker.js';
@@ -39,7 +40,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redactor = new Redactor();
   for (const s of opts.secrets) redactor.add(s);
   const log = createLogger({ redactor, stderrLevel: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
-  const { providers, unavailable } = createProviders(config, log);
+  // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
+  const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
+  const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
+  const { providers, unavailable } = createProviders(config, log, { webhookBase: webhooks?.base });
   let journal: Journal;
   const dbPath = join(config.stateDir, 'runs.db');
   try {
@@ -49,6 +53,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   const tracker = new RunTracker({ journal, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
   tracker.recover();
+  if (webhooks) {
+    const byName = new Map(providers.map((p) => [p.name, p]));
+    webhooks.route = (provider, token) => {
+      const runId = byName.get(provider)?.acceptWebhook?.(token) ?? null;
+      if (runId !== null) tracker.wake(provider, runId); // a run already seen to its end needs no wake
+      return runId !== null;
+    };
+  }
   const filters = new Map<string, ProviderFilter>();
   for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
   const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log });
@@ -74,6 +86,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const stop of stops) stop();
       await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
       await tracker.close();
+      await webhooks?.close();
       journal.close();
     },
   };

@@ -50,7 +50,8 @@ export const LleverageConfig = z.strictObject({
     .array(
       z.strictObject({
         name: z.string().min(1),
-        url: z.url({ protocol: /^https$/, error: 'must be an https URL' }),
+        // https; plain http only to this machine (a local gateway, tests).
+        url: z.url({ error: 'must be a URL' }).refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https URL'),
         description: z.string().optional(),
         token: z.string().optional(),
         fields: z.record(z.string(), z.union([z.enum(['text', 'number', 'boolean', 'file']), z.strictObject({ type: z.enum(['text', 'number', 'boolean', 'file']), required: z.boolean().default(true), description: z.string().optional() })])).default({}),

@@ -1,4 +1,4 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
 import type { Logger } from '../core/log.js';
@@ -30,6 +30,12 @@ export interface RequestOptions<S extends z.ZodType> {
   path: string;
   query?: Record<string, string | number | boolean | undefined>;
   json?: unknown;
+  /** A multipart body (files stream from disk; never buffered twice). */
+  form?: FormData;
+  /** 'text' accepts a body that is not JSON and returns it as a string. */
+  accept?: 'json' | 'text';
+  /** Overrides the client's timeout (a synchronous platform call may take minutes). */
+  timeoutMs?: number;
   /** The zod schema of the response body; a body that does not match is a bad_response error. */
   schema: S;
   /**
@@ -62,9 +68,10 @@ export class HttpClient {
 
   private async once<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ ok: true; value: z.output<S> } | { ok: false; error: ProviderError; retryable: boolean; waitMs: number | null }> {
     const provider = this.opts.provider;
-    const url = new URL(o.path.replace(/^\//, ''), this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : `${this.opts.baseUrl}/`);
+    // An empty path means the base URL itself (a Lleverage endpoint is a whole URL).
+    const url = o.path === '' ? new URL(this.opts.baseUrl) : new URL(o.path.replace(/^\//, ''), this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : `${this.opts.baseUrl}/`);
     for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const timeout = AbortSignal.timeout(this.opts.timeoutMs ?? 30_000);
+    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
     const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
     let res: Dispatcher.ResponseData;
     try {
@@ -72,6 +79,7 @@ export class HttpClient {
         method: o.method, signal, dispatcher: this.opts.dispatcher ?? sharedDispatcher(),
         headers: { accept: 'application/json', ...this.opts.headers, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
+        ...(o.form ? { body: o.form } : {}),
       });
     } catch (err) {
       const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
@@ -97,6 +105,7 @@ export class HttpClient {
     try {
       json = text === '' ? {} : JSON.parse(text);
     } catch {
+      if (o.accept === 'text') return { ok: true, value: o.schema.parse(text) };
       return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} with something that is not JSON.`, text.slice(0, 2000)), retryable: o.kind === 'read', waitMs: null };
     }
     const parsed = o.schema.safeParse(json);

@@ -26,7 +26,8 @@ export async function startAndAwait(
   if (!checked.ok) return invalidArguments(target.toolName, checked.problems);
   let run: JournalRun;
   try {
-    run = await deps.tracker.start(provider, { workflow: target.workflow, version: target.version, input: checked.value, signal: ctx.signal });
+    const fileRoots = provider.capabilities.files ? await ctx.clientRoots() : null;
+    run = await deps.tracker.start(provider, { workflow: target.workflow, version: target.version, input: checked.value, signal: ctx.signal, ...(fileRoots ? { fileRoots } : {}) });
   } catch (err) {
     deps.log.warn(`${target.toolName}: could not start the run: ${internalDetail(err)}`);
     return errorResult(publicMessage(err));

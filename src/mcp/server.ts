@@ -6,6 +6,7 @@ import {
   McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
   type CallToolResult, type LoggingLevel, type ServerNotification, type ServerRequest, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import { fileURLToPath } from 'node:url';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
@@ -53,6 +54,17 @@ export function createMcpServer(deps: McpDeps): McpConnection {
   let logLevel: LoggingLevel = 'warning';
   let warnedCompact = false;
   const subscriptions = new Set<string>();
+  /** roots/list, asked only of clients that declare roots; file:// URIs become folders. */
+  const clientRoots = async (): Promise<string[] | null> => {
+    if (!server.getClientCapabilities()?.roots) return null;
+    try {
+      const { roots } = await server.listRoots(undefined, { timeout: 5000 });
+      return roots.filter((r) => r.uri.startsWith('file://')).map((r) => fileURLToPath(r.uri));
+    } catch (err) {
+      deps.log.warn(`the client offers roots, but roots/list failed (${(err as Error).message}); using files.roots`);
+      return null;
+    }
+  };
   const seenRuns = new Set<string>();
 
   server.setRequestHandler(ListToolsRequestSchema, async (req) => {
@@ -69,7 +81,7 @@ export function createMcpServer(deps: McpDeps): McpConnection {
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => deps.redact(await callTool(req.params.name, req.params.arguments, extra)));
   const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
-    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing };
+    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots };
     const listed = listedTools(deps).some((t) => t.name === name);
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);

@@ -25,6 +25,8 @@ export interface CallContext {
   /** Present when the client asked for progress. */
   progressToken: string | number | undefined;
   sendNotification(n: ServerNotification): Promise<void>;
+  /** The client's roots as local folders, when it offers the capability; else null. */
+  clientRoots(): Promise<string[] | null>;
   /** True once the connection is closing: an abort then means "detach", not "cancel". */
   closing(): boolean;
 }

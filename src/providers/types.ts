@@ -99,6 +99,8 @@ export interface StartRequest {
   version: WorkflowVersion;
   input: unknown;
   signal?: AbortSignal;
+  /** Folders the MCP client offered (its roots), when it offers any: file arguments must be inside. */
+  fileRoots?: string[];
 }
 
 export interface CancelOutcome {

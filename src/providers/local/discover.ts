@@ -2,6 +2,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { register } from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { kebabSlug } from '../../core/slug.js';
 import type { CatalogProblem, Workflow } from '../types.js';
 import { parseCommandDefinition, parseModuleDefinition, type LocalWorkflow } from './definition.js';
 
@@ -16,11 +17,6 @@ export interface LocalCatalog {
   problems: CatalogProblem[];
 }
 
-/** `Invoice Total` → `invoice-total`: a local workflow's id. */
-export function kebabSlug(name: string): string {
-  const slug = name.normalize('NFKD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
-  return slug || 'workflow';
-}
 
 /** Numeric order where both keys are numeric (`2` < `10`, `1.2` < `1.10`), natural order otherwise. */
 export function compareVersions(a: string, b: string): number {

@@ -1,0 +1,128 @@
+import { randomBytes } from 'node:crypto';
+import { FormData } from 'undici';
+import { z } from 'zod';
+import { WorkflowError } from '../../core/errors.js';
+import type { Logger } from '../../core/log.js';
+import { HttpClient } from '../../http/client.js';
+import { ProviderError } from '../../http/errors.js';
+import { kebabSlug } from '../../core/slug.js';
+import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunUpdate, StartRequest } from '../types.js';
+import { fileFor, type FileRules } from './files.js';
+import { normalizeField, schemaOfFields, type FieldSpec } from './schema.js';
+
+export interface LleverageEndpoint {
+  name: string;
+  url: string;
+  description?: string | undefined;
+  token?: string | undefined;
+  fields: Record<string, FieldSpec>;
+}
+
+interface Call {
+  run: Run;
+  controller: AbortController;
+  listeners: Set<(u: RunUpdate) => void>;
+}
+
+const CALL_TIMEOUT_MS = 15 * 60_000;
+
+/** Lleverage: each configured endpoint a tool; the call is synchronous, its response the output. */
+export class LleverageProvider implements Provider {
+  readonly name = 'lleverage';
+  readonly capabilities = { listWorkflows: false, versions: false, schema: false, cancel: true, history: false, stream: true, resume: false, replay: false, schedule: false, files: true };
+  /** The request lives in this process: a run cut off by a restart cannot be picked up again. */
+  readonly runsOutliveProcess = false;
+  private readonly calls = new Map<string, Call>();
+  private readonly endpoints: Map<string, LleverageEndpoint & { client: HttpClient }>;
+
+  constructor(private readonly opts: { endpoints: LleverageEndpoint[]; files: FileRules; log: Logger }) {
+    this.endpoints = new Map(opts.endpoints.map((e) => [kebabSlug(e.name), { ...e, client: new HttpClient({ provider: 'lleverage', baseUrl: e.url, headers: e.token ? { authorization: `Bearer ${e.token}` } : {}, log: opts.log }) }]));
+  }
+
+  async listWorkflows(): Promise<CatalogListing> {
+    const workflows = [...this.endpoints.entries()].map(([id, e]) => ({
+      provider: 'lleverage', id, name: e.name, latest: 'published', ...(e.description ? { description: e.description } : {}),
+      versions: [{ key: 'published', inputSchema: schemaOfFields(e.fields) }],
+    }));
+    return { workflows, problems: [] };
+  }
+
+  /** Files are resolved and size-checked here, before the run exists: a bad path uploads nothing. */
+  async start(req: StartRequest): Promise<Run> {
+    const e = this.endpoints.get(req.workflow.id);
+    if (!e) throw new WorkflowError('not_found', `No Lleverage endpoint "${req.workflow.id}" is configured; list the tools again.`);
+    const input = (req.input ?? {}) as Record<string, unknown>;
+    const fileFields = Object.entries(e.fields).filter(([name, spec]) => normalizeField(spec).type === 'file' && input[name] !== undefined);
+    let form: FormData | null = null;
+    if (fileFields.length) {
+      form = new FormData();
+      for (const [name, spec] of Object.entries(e.fields)) {
+        if (input[name] === undefined) continue;
+        if (normalizeField(spec).type !== 'file') form.append(name, String(input[name]));
+        else {
+          // The client's roots, when it offers them, say which folders it shares.
+          const part = await fileFor(name, input[name], req.fileRoots ? { ...this.opts.files, roots: req.fileRoots } : this.opts.files);
+          form.append(name, part.blob as never, part.filename);
+        }
+      }
+    }
+    const now = new Date().toISOString();
+    const run: Run = {
+      provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`,
+      status: 'running', input: form ? describeInput(input, fileFields.map(([n]) => n)) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
+    };
+    const call: Call = { run, controller: new AbortController(), listeners: new Set() };
+    this.calls.set(run.runId, call);
+    setImmediate(() => void this.send(call, e, form ? { form } : { json: input }));
+    return { ...run };
+  }
+
+  private async send(call: Call, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
+    let update: RunUpdate;
+    try {
+      const output = await e.client.request({ method: 'POST', path: '', ...body, schema: z.unknown(), accept: 'text', kind: 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
+      update = { status: 'completed', output, error: null };
+    } catch (err) {
+      const aborted = call.controller.signal.aborted;
+      const message = err instanceof ProviderError && err.status === 413 ? `${e.name} refused the upload as too large (413); send a smaller file.` : (err as Error).message;
+      update = aborted ? { status: 'cancelled', error: 'cancelled: the request was aborted; Lleverage may still finish the run on its side' } : { status: 'failed', error: message };
+    }
+    call.run = { ...call.run, ...update, endedAt: new Date().toISOString() } as Run;
+    for (const l of [...call.listeners]) l({ ...update, endedAt: call.run.endedAt });
+    setTimeout(() => this.calls.delete(call.run.runId), 60_000).unref();
+  }
+
+  observe(run: Run, onUpdate: (u: RunUpdate) => void, signal: AbortSignal): Promise<void> {
+    const call = this.calls.get(run.runId);
+    if (!call) return (onUpdate({ status: 'failed', error: 'server stopped while the run was in progress', endedAt: new Date().toISOString() }), Promise.resolve());
+    if (call.run.endedAt) return (onUpdate({ status: call.run.status, output: call.run.output, error: call.run.error, endedAt: call.run.endedAt }), Promise.resolve());
+    return new Promise((resolve) => {
+      const done = (): void => (call.listeners.delete(listener), resolve());
+      const listener = (u: RunUpdate): void => (onUpdate(u), u.endedAt ? done() : undefined);
+      call.listeners.add(listener);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  async cancel(run: Run): Promise<CancelOutcome> {
+    const call = this.calls.get(run.runId);
+    if (!call || call.run.endedAt) return { accepted: false, note: 'the call is not in progress in this server' };
+    call.controller.abort();
+    return { accepted: true };
+  }
+
+  async check(): Promise<DoctorCheck[]> {
+    return [{ name: 'lleverage', ok: this.endpoints.size > 0, message: this.endpoints.size ? `${this.endpoints.size} endpoints configured (not called: each call is a real run)` : 'no endpoints configured' }];
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.calls.values()) if (!c.run.endedAt) c.controller.abort();
+  }
+}
+
+/** What the journal keeps of a multipart input: the fields, and each file as a name only. */
+function describeInput(input: Record<string, unknown>, files: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...input };
+  for (const f of files) out[f] = typeof input[f] === 'string' && !(input[f] as string).startsWith('data:') ? input[f] : '(file content)';
+  return out;
+}

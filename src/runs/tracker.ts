@@ -5,6 +5,7 @@ import { isTerminal, type Provider, type RunStatus, type RunUpdate, type StartRe
 import type { Journal, JournalRun, RunQuery } from './journal.js';
 import { ownerAlive } from './owner.js';
 import { pollRun, RequestBudget } from './poller.js';
+import { waitOnJournal, type WaitOptions } from './wait.js';
 
 /** `statusChanged` is false for progress-only changes (a message, a fraction). */
 export type RunListener = (run: JournalRun, change: { statusChanged: boolean }) => void;
@@ -33,7 +34,6 @@ export function isSettled(status: RunStatus): boolean {
 }
 
 const CANCEL_GRACE_MS = 5000;
-const JOURNAL_POLL_MS = 500;
 const MESSAGE_WRITE_MS = 1000;
 
 /** Start / get / wait / cancel / list for every provider's runs, journaled as they change. */
@@ -281,7 +281,7 @@ export class RunTracker {
     }
   }
 
-  private waitLive(t: Tracked, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined; settle?: (s: RunStatus) => boolean }): Promise<JournalRun> {
+  private waitLive(t: Tracked, o: WaitOptions): Promise<JournalRun> {
     const settle = o.settle ?? isSettled;
     // It may have settled already (a provider that confirms a cancel synchronously).
     if (settle(t.run.status) || o.signal?.aborted) return Promise.resolve({ ...t.run });
@@ -302,18 +302,8 @@ export class RunTracker {
     });
   }
 
-  /** For runs another process is running: read the journal until they settle. */
-  private async waitJournal(start: JournalRun, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined; settle?: (s: RunStatus) => boolean }): Promise<JournalRun> {
-    const settle = o.settle ?? isSettled;
-    const deadline = this.clock.now() + o.timeoutMs;
-    let run = start;
-    while (!settle(run.status) && this.clock.now() < deadline && !o.signal?.aborted) {
-      await new Promise((r) => setTimeout(r, Math.min(JOURNAL_POLL_MS, Math.max(1, deadline - this.clock.now()))));
-      const next = this.get(run.provider, run.runId) ?? run;
-      if (next.status !== run.status || next.message !== run.message) o.onUpdate?.(next, { statusChanged: next.status !== run.status });
-      run = next;
-    }
-    return run;
+  private waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun> {
+    return waitOnJournal(() => this.get(start.provider, start.runId), start, { ...o, settle: o.settle ?? isSettled }, this.clock);
   }
 
   private iso(): string {

@@ -1,0 +1,29 @@
+import type { Clock } from '../core/clock.js';
+import type { RunStatus } from '../providers/types.js';
+import type { JournalRun } from './journal.js';
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal | undefined;
+  onUpdate?: ((run: JournalRun, change: { statusChanged: boolean }) => void) | undefined;
+  /** When waiting is over; settled (ended or waiting for a person) by default. */
+  settle?: (s: RunStatus) => boolean;
+}
+
+const JOURNAL_POLL_MS = 500;
+
+/**
+ * For runs another process is running: read the journal until they settle, the timeout
+ * passes or the signal aborts, reporting changes as they are seen.
+ */
+export async function waitOnJournal(read: () => JournalRun | undefined, start: JournalRun, o: WaitOptions & { settle: (s: RunStatus) => boolean }, clock: Clock): Promise<JournalRun> {
+  const deadline = clock.now() + o.timeoutMs;
+  let run = start;
+  while (!o.settle(run.status) && clock.now() < deadline && !o.signal?.aborted) {
+    await new Promise((r) => setTimeout(r, Math.min(JOURNAL_POLL_MS, Math.max(1, deadline - clock.now()))));
+    const next = read() ?? run;
+    if (next.status !== run.status || next.message !== run.message) o.onUpdate?.(next, { statusChanged: next.status !== run.status });
+    run = next;
+  }
+  return run;
+}

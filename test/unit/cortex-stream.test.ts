@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { applyEvent, parseSse, type RunState, type SseEvent } from '../../src/providers/cortex/stream.js';
+
+async function* pieces(text: string, size: number): AsyncGenerator<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
+}
+
+async function all(text: string, size: number): Promise<SseEvent[]> {
+  const out: SseEvent[] = [];
+  for await (const e of parseSse(pieces(text, size))) out.push(e);
+  return out;
+}
+
+describe('cortex SSE', () => {
+  it('parses events across any chunk boundaries, LF or CRLF, with multi-line data, comments, ids and retry', async () => {
+    const text = ': hello\nretry: 2000\nevent: run\nid: 1\ndata: {"id":"r1",\ndata: "status":"RUNNING"}\n\nevent: step\r\ndata: {"key":"a","status":"RUNNING"}\r\n\r\nevent: empty\n\n';
+    for (const size of [1, 3, 7, 1000]) {
+      const events = await all(text, size);
+      assert.equal(events.length, 2, `chunk size ${size}`);
+      assert.deepEqual(events[0], { event: 'run', data: '{"id":"r1",\n"status":"RUNNING"}', id: '1', retry: 2000 });
+      assert.equal(events[1]!.event, 'step');
+      assert.deepEqual(JSON.parse(events[0]!.data), { id: 'r1', status: 'RUNNING' });
+    }
+  });
+
+  it('merges run, step and chunk events as the contract says, also over 1,000 chunks', () => {
+    let s: RunState | null = applyEvent(null, 'step', { key: 'early', status: 'RUNNING' });
+    assert.equal(s, null, 'steps before the first run are ignored');
+    s = applyEvent(s, 'run', { id: 'r1', status: 'RUNNING', output: {} });
+    s = applyEvent(s, 'step', { key: 'write', type: 'model', status: 'RUNNING', output: { message: '' } });
+    for (let i = 0; i < 1000; i++) s = applyEvent(s, 'chunk', { key: 'write', status: 'RUNNING', output: { message: 'ab' } });
+    assert.equal((s!.output!['write']!['output'] as { message: string }).message.length, 2000);
+    s = applyEvent(s, 'chunk', { key: 'write', status: 'RUNNING', output: { tool_calls: [{ id: 't1', name: 'search', input: '{"q":' }] } });
+    s = applyEvent(s, 'chunk', { key: 'write', status: 'RUNNING', output: { tool_calls: [{ id: 't1', input: '"x"}' }] } });
+    assert.deepEqual((s!.output!['write']!['output'] as { tool_calls: unknown[] }).tool_calls, [{ id: 't1', name: 'search', input: '{"q":"x"}' }]);
+    s = applyEvent(s, 'chunk', { key: 'loop', status: 'RUNNING', calls: [{ id: 'c1', status: 'RUNNING' }] });
+    s = applyEvent(s, 'chunk', { key: 'loop', status: 'RUNNING', calls: [{ id: 'c1', status: 'COMPLETED' }, { id: 'c2', status: 'RUNNING' }] });
+    assert.deepEqual(s!.output!['loop']!['calls'], [{ id: 'c1', status: 'COMPLETED' }, { id: 'c2', status: 'RUNNING' }]);
+    s = applyEvent(s, 'chunk', { key: 'iter', status: 'RUNNING', output: { index: 1, message: 'second' } });
+    s = applyEvent(s, 'chunk', { key: 'iter', status: 'RUNNING', output: { index: 0, message: 'first' } });
+    assert.deepEqual(s!.output!['iter']!['output'], [{ message: 'first' }, { message: 'second' }]);
+    s = applyEvent(s, 'chunk', { key: 'write', status: 'COMPLETED', output: { message: 'final text' } });
+    assert.deepEqual(s!.output!['write']!['output'], { message: 'final text' }, 'a final chunk replaces');
+    s = applyEvent(s, 'run', { id: 'r1', status: 'COMPLETED', result: { ok: true } });
+    assert.equal(s!['status'], 'COMPLETED');
+  });
+});

@@ -1,13 +1,9 @@
-import { loadConfig } from '../config/load.js';
 import { isWorkflowError, internalDetail, WorkflowError } from '../core/errors.js';
 import { LEVELS, type Level } from '../core/log.js';
 import { packageVersion } from '../core/version.js';
-import { createApp, type App } from '../serve/app.js';
-import { serveHttp } from '../serve/http.js';
-import { serveStdio } from '../serve/stdio.js';
+import type { App } from '../serve/app.js';
 import { flagNumber, flagString, parseArgs, type ParsedArgs } from './args.js';
-import { callCommand, listCommand, runsCommand, type CliIo } from './commands.js';
-import { doctorCommand } from './doctor.js';
+import type { CliIo } from './commands.js';
 import { helpText } from './spec.js';
 
 export interface CliEnv extends CliIo {
@@ -36,6 +32,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     if (logLevel !== undefined && !LEVELS.includes(logLevel as Level)) throw usage(`--log-level must be one of ${LEVELS.join(', ')}`);
     const tools = flagString(args, 'tools');
     if (tools !== undefined && tools !== 'full' && tools !== 'compact') throw usage('--tools must be "full" or "compact"');
+    const { loadConfig } = await import('../config/load.js');
     const loaded = loadConfig({
       env: io.env,
       cwd: io.cwd,
@@ -50,19 +47,22 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     const quiet = command !== 'serve' && logLevel === undefined && !io.env['WORKFLOWS_MCP_LOG_LEVEL'];
     // One-shot commands keep stderr for what the user asked for; warnings still show.
     const config = quiet ? { ...loaded.config, logLevel: 'warning' as const } : loaded.config;
+    // Loaded only now: --version and --help answer at once, and stdio never loads the HTTP stack.
+    const { createApp } = await import('../serve/app.js');
     app = await createApp({ config, secrets: loaded.secrets, live: command === 'serve', writeLog: io.stderr });
+    const commands = await import('./commands.js');
     switch (command) {
       case 'serve':
-        await (args.flags.has('http') ? serveHttpUntilSignal(app, io) : serveStdio(app));
+        await (args.flags.has('http') ? serveHttpUntilSignal(app, io) : (await import('../serve/stdio.js')).serveStdio(app));
         return 0;
       case 'list':
-        return await listCommand(app, args, io);
+        return await commands.listCommand(app, args, io);
       case 'call':
-        return await callCommand(app, args, io);
+        return await commands.callCommand(app, args, io);
       case 'runs':
-        return await runsCommand(app, args, io);
+        return await commands.runsCommand(app, args, io);
       default:
-        return await doctorCommand(app, loaded.file, io);
+        return await (await import('./doctor.js')).doctorCommand(app, loaded.file, io);
     }
   } catch (err) {
     return fail(io, err, json, app);
@@ -73,6 +73,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
 
 /** Serves HTTP until SIGINT/SIGTERM, then shuts down gracefully. */
 async function serveHttpUntilSignal(app: App, io: CliEnv): Promise<void> {
+  const { serveHttp } = await import('../serve/http.js');
   const handle = await serveHttp(app);
   io.stderr(`workflows-mcp: MCP endpoint ${handle.url}\n`);
   await new Promise<void>((resolve) => {

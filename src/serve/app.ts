@@ -43,7 +43,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
-  const { providers, unavailable } = createProviders(config, log, { webhookBase: webhooks?.base });
+  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base });
   let journal: Journal;
   const dbPath = join(config.stateDir, 'runs.db');
   try {

@@ -47,3 +47,21 @@ describe('cortex SSE', () => {
     assert.equal(s!['status'], 'COMPLETED');
   });
 });
+
+describe('cortex mapping', () => {
+  it('maps the six statuses (SKIPPED completed, raw kept), result as output, steps from the output map or array', async () => {
+    const { statusOf, stepsOf, toRun } = await import('../../src/providers/cortex/map.js');
+    const { CortexRun } = await import('../../src/providers/cortex/wire.js');
+    assert.deepEqual(['PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED', 'SKIPPED', 'WEIRD'].map(statusOf), ['queued', 'running', 'completed', 'failed', 'cancelled', 'completed', 'unknown']);
+    const run = CortexRun.parse({ id: 'r1', status: 'SKIPPED', result: { a: 1 }, version: 3, output: { s1: { status: 'COMPLETED', type: 'model', start: 0, end: 1000 } }, started_at: '2026-11-23T10:00:00.000Z', ended_at: null });
+    const mapped = toRun(run, 'w1', {});
+    assert.equal(mapped.status, 'completed');
+    assert.deepEqual(mapped.raw, { status: 'SKIPPED' });
+    assert.deepEqual(mapped.output, { a: 1 });
+    assert.equal(mapped.version, '3');
+    assert.ok(mapped.endedAt, 'an ended run gets an end time even when Cortex sends none');
+    assert.deepEqual(stepsOf(run), [{ key: 's1', name: 'model "s1"', status: 'completed', at: '1970-01-01T00:00:01.000Z' }]);
+    assert.equal(stepsOf(CortexRun.parse({ id: 'r2', status: 'RUNNING', output: [{ key: 'a', status: 'RUNNING' }] }))[0]!.key, 'a');
+    assert.equal(toRun(CortexRun.parse({ id: 'r3', status: 'FAILED', error: 'boom' }), 'w', {}).error, 'boom');
+  });
+});

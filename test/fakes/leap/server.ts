@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, shut } from '../listen.js';
 
 interface FakeRun {
   id: string;
@@ -31,14 +31,12 @@ export class FakeLeap {
   private server = createServer((req, res) => void this.handle(req, res));
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.url = await listen(this.server);
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
+    return shut(this.server);
   }
 
   /** One step for every unfinished run: queued → running → completed (or failed). */

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listen, shut } from '../listen.js';
 
 /** A Looply workflow version as the fake holds it. */
 export interface FakeWorkflow {
@@ -59,14 +59,12 @@ export class FakeLooply {
   private server = createServer((req, res) => void this.handle(req, res));
 
   async start(): Promise<this> {
-    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}/v2`;
+    this.url = `${await listen(this.server)}/v2`;
     return this;
   }
 
   close(): Promise<void> {
-    this.server.closeAllConnections();
-    return new Promise((r) => this.server.close(() => r()));
+    return shut(this.server);
   }
 
   /** Moves every running execution `steps` states on (not past a wait, nor past the end). */

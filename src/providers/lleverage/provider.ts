@@ -7,6 +7,7 @@ import { HttpClient } from '../../http/client.js';
 import { ProviderError } from '../../http/errors.js';
 import { kebabSlug } from '../../core/slug.js';
 import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunUpdate, StartRequest } from '../types.js';
+import { InProcessRuns, type InProcessRun } from '../in-process.js';
 import { fileFor, type FileRules } from './files.js';
 import { normalizeField, schemaOfFields, type FieldSpec } from './schema.js';
 
@@ -18,12 +19,6 @@ export interface LleverageEndpoint {
   fields: Record<string, FieldSpec>;
 }
 
-interface Call {
-  run: Run;
-  controller: AbortController;
-  listeners: Set<(u: RunUpdate) => void>;
-}
-
 const CALL_TIMEOUT_MS = 15 * 60_000;
 
 /** Lleverage: each configured endpoint a tool; the call is synchronous, its response the output. */
@@ -32,7 +27,7 @@ export class LleverageProvider implements Provider {
   readonly capabilities = { listWorkflows: false, versions: false, schema: false, cancel: true, history: false, stream: true, resume: false, replay: false, schedule: false, files: true };
   /** The request lives in this process: a run cut off by a restart cannot be picked up again. */
   readonly runsOutliveProcess = false;
-  private readonly calls = new Map<string, Call>();
+  private readonly calls = new InProcessRuns();
   private readonly endpoints: Map<string, LleverageEndpoint & { client: HttpClient }>;
 
   constructor(private readonly opts: { endpoints: LleverageEndpoint[]; files: FileRules; log: Logger }) {
@@ -71,13 +66,12 @@ export class LleverageProvider implements Provider {
       provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`,
       status: 'running', input: form ? describeInput(input, fileFields.map(([n]) => n)) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
-    const call: Call = { run, controller: new AbortController(), listeners: new Set() };
-    this.calls.set(run.runId, call);
+    const call = this.calls.add(run);
     setImmediate(() => void this.send(call, e, form ? { form } : { json: input }));
     return { ...run };
   }
 
-  private async send(call: Call, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
+  private async send(call: InProcessRun, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
     let update: RunUpdate;
     try {
       const output = await e.client.request({ method: 'POST', path: '', ...body, schema: z.unknown(), accept: 'text', kind: 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
@@ -87,28 +81,15 @@ export class LleverageProvider implements Provider {
       const message = err instanceof ProviderError && err.status === 413 ? `${e.name} refused the upload as too large (413); send a smaller file.` : (err as Error).message;
       update = aborted ? { status: 'cancelled', error: 'cancelled: the request was aborted; Lleverage may still finish the run on its side' } : { status: 'failed', error: message };
     }
-    call.run = { ...call.run, ...update, endedAt: new Date().toISOString() } as Run;
-    for (const l of [...call.listeners]) l({ ...update, endedAt: call.run.endedAt });
-    setTimeout(() => this.calls.delete(call.run.runId), 60_000).unref();
+    this.calls.finish(call, update, new Date().toISOString());
   }
 
   observe(run: Run, onUpdate: (u: RunUpdate) => void, signal: AbortSignal): Promise<void> {
-    const call = this.calls.get(run.runId);
-    if (!call) return (onUpdate({ status: 'failed', error: 'server stopped while the run was in progress', endedAt: new Date().toISOString() }), Promise.resolve());
-    if (call.run.endedAt) return (onUpdate({ status: call.run.status, output: call.run.output, error: call.run.error, endedAt: call.run.endedAt }), Promise.resolve());
-    return new Promise((resolve) => {
-      const done = (): void => (call.listeners.delete(listener), resolve());
-      const listener = (u: RunUpdate): void => (onUpdate(u), u.endedAt ? done() : undefined);
-      call.listeners.add(listener);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.calls.observe(run.runId, onUpdate, signal, () => new Date().toISOString());
   }
 
   async cancel(run: Run): Promise<CancelOutcome> {
-    const call = this.calls.get(run.runId);
-    if (!call || call.run.endedAt) return { accepted: false, note: 'the call is not in progress in this server' };
-    call.controller.abort();
-    return { accepted: true };
+    return this.calls.abort(run.runId) ? { accepted: true } : { accepted: false, note: 'the call is not in progress in this server' };
   }
 
   async check(): Promise<DoctorCheck[]> {
@@ -116,7 +97,7 @@ export class LleverageProvider implements Provider {
   }
 
   async close(): Promise<void> {
-    for (const c of this.calls.values()) if (!c.run.endedAt) c.controller.abort();
+    this.calls.abortAll();
   }
 }
 

@@ -7,15 +7,10 @@ import type { Logger } from '../../core/log.js';
 import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunUpdate, StartRequest } from '../types.js';
 import { discoverLocal, type LocalCatalog } from './discover.js';
 import { executeCommand, executeModule } from './execute.js';
+import { InProcessRuns, type InProcessRun } from '../in-process.js';
 import type { LocalWorkflow } from './definition.js';
 
 type StopReason = { kind: 'cancel' | 'shutdown' | 'timeout'; text: string };
-
-interface Execution {
-  run: Run;
-  controller: AbortController;
-  listeners: Set<(u: RunUpdate) => void>;
-}
 
 export interface LocalProviderOptions {
   dir: string;
@@ -29,14 +24,12 @@ export function newLocalRunId(now: number): string {
   return `lr_${now.toString(36).padStart(9, '0')}${randomBytes(5).toString('hex')}`;
 }
 
-const KEEP_FINISHED_MS = 60_000;
-
 export class LocalProvider implements Provider {
   readonly name = 'local';
   readonly capabilities = { listWorkflows: true, versions: true, schema: true, cancel: true, history: false, stream: true, resume: false, replay: false, schedule: false, files: false };
   readonly runsOutliveProcess = false;
   private catalog: LocalCatalog | null = null;
-  private readonly executions = new Map<string, Execution>();
+  private readonly executions = new InProcessRuns();
   private watcher: FSWatcher | null = null;
   private reported = new Set<string>();
   private readonly clock: Clock;
@@ -62,40 +55,19 @@ export class LocalProvider implements Provider {
       provider: 'local', workflowId: req.workflow.id, version: req.version.key, runId: newLocalRunId(this.clock.now()),
       status: 'running', input: req.input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
-    const exec: Execution = { run, controller: new AbortController(), listeners: new Set() };
-    this.executions.set(run.runId, exec);
+    const exec = this.executions.add(run);
     // Next turn: the tracker journals and observes the run before any of its events can happen.
     setImmediate(() => void this.execute(exec, def));
     return { ...run };
   }
 
   observe(run: Run, onUpdate: (u: RunUpdate) => void, signal: AbortSignal): Promise<void> {
-    const exec = this.executions.get(run.runId);
-    if (!exec) {
-      onUpdate({ status: 'failed', error: 'server stopped while the run was in progress', endedAt: new Date(this.clock.now()).toISOString() });
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => {
-      const done = (): void => {
-        exec.listeners.delete(listener);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const listener = (u: RunUpdate): void => {
-        onUpdate(u);
-        if (u.endedAt) done();
-      };
-      if (exec.run.endedAt) return (onUpdate(snapshot(exec.run)), resolve());
-      exec.listeners.add(listener);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    return this.executions.observe(run.runId, onUpdate, signal, () => new Date(this.clock.now()).toISOString());
   }
 
   async cancel(run: Run): Promise<CancelOutcome> {
-    const exec = this.executions.get(run.runId);
-    if (!exec || exec.run.endedAt) return { accepted: false, note: 'the run is not in progress in this server' };
-    exec.controller.abort({ kind: 'cancel', text: 'cancelled by request' } satisfies StopReason);
-    return { accepted: true };
+    const stopped = this.executions.abort(run.runId, { kind: 'cancel', text: 'cancelled by request' } satisfies StopReason);
+    return stopped ? { accepted: true } : { accepted: false, note: 'the run is not in progress in this server' };
   }
 
   onCatalogChange(listener: () => void): () => void {
@@ -130,12 +102,10 @@ export class LocalProvider implements Provider {
 
   async close(): Promise<void> {
     this.watcher?.close();
-    for (const exec of this.executions.values()) {
-      if (!exec.run.endedAt) exec.controller.abort({ kind: 'shutdown', text: 'server stopped while the run was in progress' } satisfies StopReason);
-    }
+    this.executions.abortAll({ kind: 'shutdown', text: 'server stopped while the run was in progress' } satisfies StopReason);
   }
 
-  private async execute(exec: Execution, def: LocalWorkflow): Promise<void> {
+  private async execute(exec: InProcessRun, def: LocalWorkflow): Promise<void> {
     const { run, controller } = exec;
     const timeout = def.timeoutSeconds
       ? setTimeout(() => controller.abort({ kind: 'timeout', text: `timed out after ${def.timeoutSeconds} s` } satisfies StopReason), def.timeoutSeconds * 1000)
@@ -146,29 +116,22 @@ export class LocalProvider implements Provider {
       runId: run.runId,
       signal: controller.signal,
       progress: (message: string, fraction?: number) => {
-        if (!run.endedAt) this.emit(exec, { message: String(message), ...(typeof fraction === 'number' && Number.isFinite(fraction) ? { fraction: Math.max(0, Math.min(1, fraction)) } : {}) });
+        if (!run.endedAt) this.executions.emit(exec, { message: String(message), ...(typeof fraction === 'number' && Number.isFinite(fraction) ? { fraction: Math.max(0, Math.min(1, fraction)) } : {}) });
       },
       log: { debug: (m: string) => log.debug(`${where}: ${m}`), info: (m: string) => log.info(`${where}: ${m}`), warn: (m: string) => log.warn(`${where}: ${m}`), error: (m: string) => log.error(`${where}: ${m}`) },
     };
     try {
       const output = await (def.kind === 'module' ? executeModule(def, run.input, opts) : executeCommand(def, run.input, opts));
-      this.finish(exec, controller.signal.aborted ? stopUpdate(controller.signal.reason) : { status: 'completed', output, error: null });
+      this.executions.finish(exec, controller.signal.aborted ? stopUpdate(controller.signal.reason) : { status: 'completed', output, error: null }, this.iso());
     } catch (err) {
-      this.finish(exec, controller.signal.aborted ? stopUpdate(controller.signal.reason) : { status: 'failed', error: errorText(err) });
+      this.executions.finish(exec, controller.signal.aborted ? stopUpdate(controller.signal.reason) : { status: 'failed', error: errorText(err) }, this.iso());
     } finally {
       clearTimeout(timeout);
     }
   }
 
-  private finish(exec: Execution, update: RunUpdate): void {
-    if (exec.run.endedAt) return;
-    this.emit(exec, { ...update, endedAt: new Date(this.clock.now()).toISOString() });
-    setTimeout(() => this.executions.delete(exec.run.runId), KEEP_FINISHED_MS).unref();
-  }
-
-  private emit(exec: Execution, update: RunUpdate): void {
-    Object.assign(exec.run, pickRunFields(update));
-    for (const l of [...exec.listeners]) l(update);
+  private iso(): string {
+    return new Date(this.clock.now()).toISOString();
   }
 }
 
@@ -181,17 +144,4 @@ function stopUpdate(reason: unknown): RunUpdate {
 function errorText(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;
   return typeof err === 'string' ? err : `the workflow threw ${JSON.stringify(err) ?? String(err)}`;
-}
-
-function pickRunFields(u: RunUpdate): Partial<Run> {
-  const out: Partial<Run> = {};
-  if (u.status !== undefined) out.status = u.status;
-  if (u.output !== undefined) out.output = u.output;
-  if (u.error !== undefined) out.error = u.error;
-  if (u.endedAt !== undefined) out.endedAt = u.endedAt;
-  return out;
-}
-
-function snapshot(run: Run): RunUpdate {
-  return { status: run.status, output: run.output, error: run.error, endedAt: run.endedAt };
 }

@@ -1,14 +1,24 @@
-import type { Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Listens on a free loopback port; resolves with the server's base URL. */
-export async function listen(server: Server): Promise<string> {
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+/** A platform fake: a real HTTP server on a free loopback port; subclasses answer requests. */
+export abstract class FakeServer {
+  url = '';
+  protected readonly server: Server = createServer((req, res) => void this.handle(req, res));
 
-/** Closes the server and every connection it holds. */
-export function shut(server: Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((r) => server.close(() => r()));
+  /** Appended to the address to make `url` (e.g. `/v2`). */
+  protected readonly basePath: string = '';
+
+  protected abstract handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+
+  async start(): Promise<this> {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}${this.basePath}`;
+    return this;
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((r) => this.server.close(() => r()));
+  }
 }

@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, shut } from '../listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../listen.js';
 
 interface FakeRun {
   id: string;
@@ -18,7 +18,7 @@ export type WebhookMode = 'normal' | 'never' | 'twice' | 'early' | 'forged';
  * X-Api-Key → 401. Runs go queued → running → completed/failed on `advance()`; at the end the
  * run is POSTed to its webhook_url, as the knob says. Unexpected requests are recorded.
  */
-export class FakeLeap {
+export class FakeLeap extends FakeServer {
   readonly key = 'le_test_key_0123456789';
   readonly runs = new Map<string, FakeRun>();
   readonly unexpected: string[] = [];
@@ -26,18 +26,8 @@ export class FakeLeap {
   webhook: WebhookMode = 'normal';
   /** Workflows whose runs fail. */
   readonly failing = new Set<string>();
-  url = '';
   private seq = 0;
-  private server = createServer((req, res) => void this.handle(req, res));
 
-  async start(): Promise<this> {
-    this.url = await listen(this.server);
-    return this;
-  }
-
-  close(): Promise<void> {
-    return shut(this.server);
-  }
 
   /** One step for every unfinished run: queued → running → completed (or failed). */
   async advance(): Promise<void> {
@@ -75,7 +65,7 @@ export class FakeLeap {
     };
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     let body = '';
     for await (const chunk of req) body += String(chunk);
     const send = (status: number, value: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, shut } from '../listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../listen.js';
 import { Readable } from 'node:stream';
 
 export interface FakeEndpoint {
@@ -18,23 +18,13 @@ export interface FakeEndpoint {
  * field present (400 with a JSON message), JSON or multipart, a size cap (413), a delay. The
  * answer echoes the fields and, for files, their name, size and sha256. Anything else is recorded.
  */
-export class FakeLleverage {
+export class FakeLleverage extends FakeServer {
   readonly endpoints = new Map<string, FakeEndpoint>();
   readonly unexpected: string[] = [];
   readonly requests: string[] = [];
-  url = '';
-  private server = createServer((req, res) => void this.handle(req, res));
 
-  async start(): Promise<this> {
-    this.url = await listen(this.server);
-    return this;
-  }
 
-  close(): Promise<void> {
-    return shut(this.server);
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const send = (status: number, value: unknown): void => void res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(value));
     const path = (req.url ?? '/').split('?')[0]!;
     const e = this.endpoints.get(path);

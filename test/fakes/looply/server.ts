@@ -1,5 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { listen, shut } from '../listen.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { FakeServer } from '../listen.js';
 
 /** A Looply workflow version as the fake holds it. */
 export interface FakeWorkflow {
@@ -44,7 +44,7 @@ const DEFAULT_STATES = ['start_state', 'enrich_state', 'end'];
  * errors, lastKey paging capped at 30, executions on a clock the test moves. Anything else is
  * recorded in `unexpected` (tests assert it stays empty) and answered 500.
  */
-export class FakeLooply {
+export class FakeLooply extends FakeServer {
   readonly key = KEY;
   readonly workflows: FakeWorkflow[] = [];
   readonly executions = new Map<string, FakeExecution>();
@@ -54,18 +54,9 @@ export class FakeLooply {
   readonly triggers: Array<{ profile: string | null; body: unknown }> = [];
   readonly knobs: Knobs = { latencyMs: 0, failures: [], neverEnds: false };
   now = Date.UTC(2026, 10, 23, 12);
-  url = '';
   private seq = 0;
-  private server = createServer((req, res) => void this.handle(req, res));
+  protected override readonly basePath = '/v2';
 
-  async start(): Promise<this> {
-    this.url = `${await listen(this.server)}/v2`;
-    return this;
-  }
-
-  close(): Promise<void> {
-    return shut(this.server);
-  }
 
   /** Moves every running execution `steps` states on (not past a wait, nor past the end). */
   advance(steps = 1, ms = 1000): void {
@@ -84,7 +75,7 @@ export class FakeLooply {
     for (let i = 0; i < times; i++) this.knobs.failures.push({ route, failure });
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://x');
     const body = await new Promise<string>((r) => {
       let s = '';

@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
 import type { Logger } from '../core/log.js';
 import { ProviderError } from './errors.js';
+import type { RateGate } from './gate.js';
 import { backoffMs, NOT_SENT, retryAfterMs } from './retry.js';
 
 let shared: Agent | null = null;
@@ -20,24 +21,22 @@ export interface HttpClientOptions {
   maxRetries?: number;
   /** Longest Retry-After we wait for inside one call; longer ones fail as rate_limited. */
   maxRetryAfterMs?: number;
+  /** Shared by every request to the platform: its rate limit, and 429 pauses honoured by all. */
+  gate?: RateGate;
   dispatcher?: Dispatcher;
   log?: Logger;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export interface RequestOptions<S extends z.ZodType> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+export interface SendOptions {
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
-  query?: Record<string, string | number | boolean | undefined>;
+  query?: Record<string, string | number | boolean | string[] | undefined>;
   json?: unknown;
   /** A multipart body (files stream from disk; never buffered twice). */
   form?: FormData;
-  /** 'text' accepts a body that is not JSON and returns it as a string. */
-  accept?: 'json' | 'text';
   /** Overrides the client's timeout (a synchronous platform call may take minutes). */
   timeoutMs?: number;
-  /** The zod schema of the response body; a body that does not match is a bad_response error. */
-  schema: S;
   /**
    * 'read': safe to repeat. 'start': starts something on the platform — repeated only when the
    * request provably never arrived (connection refused) or was turned away with 429.
@@ -48,64 +47,140 @@ export interface RequestOptions<S extends z.ZodType> {
   signal?: AbortSignal | undefined;
 }
 
-/** The single outbound pipeline: base URL, auth headers, timeout, retries, one error mapping. */
+export interface RequestOptions<S extends z.ZodType> extends SendOptions {
+  /** 'text' accepts a body that is not JSON and returns it as a string. */
+  accept?: 'json' | 'text';
+  /** The zod schema of the response body; a body that does not match is a bad_response error. */
+  schema: S;
+}
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+/** An answer whose body is still to be read, piece by piece (a server-sent event stream). */
+export interface OpenResponse {
+  headers: Headers;
+  contentType: string;
+  body: AsyncIterable<Uint8Array>;
+}
+
+type Failure = { ok: false; error: ProviderError; retryable: boolean; waitMs: number | null };
+type Outcome<T> = { ok: true; value: T } | Failure;
+
+/** The single outbound pipeline: base URL, auth headers, timeout, retries, rate gate, one error mapping. */
 export class HttpClient {
   constructor(private readonly opts: HttpClientOptions) {}
 
   async request<S extends z.ZodType>(o: RequestOptions<S>): Promise<z.output<S>> {
+    return (await this.requestWithHeaders(o)).value;
+  }
+
+  /** Like `request`, with the response headers (paging metadata travels there on some platforms). */
+  requestWithHeaders<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ value: z.output<S>; headers: Headers }> {
+    return this.withRetries(o, async () => {
+      const sent = await this.send(o, false);
+      return sent.ok ? this.read(o, sent.value) : sent;
+    });
+  }
+
+  /**
+   * Sends the request and hands back the body unread, for answers that stream. There is no
+   * overall timeout then — only for the headers and between two pieces of the body.
+   */
+  open(o: SendOptions & { idleTimeoutMs?: number }): Promise<OpenResponse> {
+    return this.withRetries(o, async () => {
+      const sent = await this.send(o, true);
+      if (!sent.ok) return sent;
+      const { headers, body } = sent.value;
+      const type = headers['content-type'];
+      return { ok: true, value: { headers, body, contentType: (Array.isArray(type) ? type[0] : type) ?? '' } };
+    });
+  }
+
+  private async withRetries<T>(o: SendOptions, attemptOnce: () => Promise<Outcome<T>>): Promise<T> {
     const max = this.opts.maxRetries ?? 2;
+    const maxWait = this.opts.maxRetryAfterMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
-      const outcome = await this.once(o);
+      await this.opts.gate?.take(`${this.opts.provider}: ${o.what}`, maxWait, o.signal);
+      const outcome = await attemptOnce();
       if (outcome.ok) return outcome.value;
       const { error, retryable, waitMs } = outcome;
-      if (!retryable || attempt > max || o.signal?.aborted) throw error;
       const delay = waitMs ?? backoffMs(attempt);
-      if (delay > (this.opts.maxRetryAfterMs ?? 30_000)) throw error;
+      if (error.status === 429) this.opts.gate?.pause(delay);
+      if (!retryable || attempt > max || o.signal?.aborted) throw error;
+      if (delay > maxWait) throw error;
       this.opts.log?.debug(`${this.opts.provider}: ${o.what} failed (${error.code}); retry ${attempt}/${max} in ${delay} ms`);
-      await (this.opts.sleep ?? sleep)(delay, o.signal);
+      // With a gate, its pause is the wait: every other caller honours the same Retry-After.
+      if (!(error.status === 429 && this.opts.gate)) await (this.opts.sleep ?? sleep)(delay, o.signal);
     }
   }
 
-  private async once<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ ok: true; value: z.output<S> } | { ok: false; error: ProviderError; retryable: boolean; waitMs: number | null }> {
-    const provider = this.opts.provider;
+  private url(o: SendOptions): URL {
     // An empty path means the base URL itself (a Lleverage endpoint is a whole URL).
     const url = o.path === '' ? new URL(this.opts.baseUrl) : new URL(o.path.replace(/^\//, ''), this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : `${this.opts.baseUrl}/`);
-    for (const [k, v] of Object.entries(o.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
-    const timeout = AbortSignal.timeout(o.timeoutMs ?? this.opts.timeoutMs ?? 30_000);
-    const signal = o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    for (const [k, v] of Object.entries(o.query ?? {})) {
+      if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
+      else if (v !== undefined) url.searchParams.set(k, String(v));
+    }
+    return url;
+  }
+
+  private async send(o: SendOptions, streaming: boolean): Promise<Outcome<Dispatcher.ResponseData>> {
+    const provider = this.opts.provider;
+    const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
+    const timeout = AbortSignal.timeout(timeoutMs);
+    // A stream may rightly last for minutes: only its start and its silences are timed.
+    const signal = streaming ? o.signal : o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const idle = (o as { idleTimeoutMs?: number }).idleTimeoutMs ?? 300_000;
     let res: Dispatcher.ResponseData;
     try {
-      res = await request(url, {
-        method: o.method, signal, dispatcher: this.opts.dispatcher ?? sharedDispatcher(),
-        headers: { accept: 'application/json', ...this.opts.headers, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
+      res = await request(this.url(o), {
+        method: o.method, dispatcher: this.opts.dispatcher ?? sharedDispatcher(),
+        ...(signal ? { signal } : {}),
+        ...(streaming ? { headersTimeout: timeoutMs, bodyTimeout: idle } : {}),
+        headers: { accept: streaming ? 'text/event-stream, application/json' : 'application/json', ...this.opts.headers, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
         ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
         ...(o.form ? { body: o.form } : {}),
       });
     } catch (err) {
-      const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
-      if (o.signal?.aborted) return { ok: false, error: ProviderError.transport(provider, 'aborted', `${o.what} was aborted.`), retryable: false, waitMs: null };
-      const neverSent = NOT_SENT.has(code);
-      if (o.kind === 'start' && !neverSent) {
-        const how = timeout.aborted ? 'timed out' : `lost its connection (${code || 'no answer'})`;
-        const error = ProviderError.transport(provider, 'outcome_unknown', `The request to ${o.what} ${how} after it may have reached ${provider}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`, String(err));
-        return { ok: false, error, retryable: false, waitMs: null };
-      }
-      const kind = timeout.aborted ? 'timeout' : 'connection';
-      return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${timeout.aborted ? 'no answer in time' : `cannot reach ${provider} (${code || 'connection error'})`}.`, String(err)), retryable: true, waitMs: null };
+      return this.transportFailure(o, err, timeout.aborted || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
     }
-    const text = await res.body.text().catch(() => '');
     const status = res.statusCode;
-    if (status >= 400) {
-      const error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
-      const transient = status === 408 || status === 429 || status >= 500;
-      const retryable = o.kind === 'read' ? transient : status === 429;
-      return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
+    if (status < 400) return { ok: true, value: res };
+    const text = await res.body.text().catch(() => '');
+    const error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
+    const transient = status === 408 || status === 429 || status >= 500;
+    const retryable = o.kind === 'read' ? transient : status === 429;
+    return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
+  }
+
+  private transportFailure(o: SendOptions, err: unknown, timedOut: boolean): Failure {
+    const provider = this.opts.provider;
+    const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
+    if (o.signal?.aborted) return { ok: false, error: ProviderError.transport(provider, 'aborted', `${o.what} was aborted.`), retryable: false, waitMs: null };
+    if (o.kind === 'start' && !NOT_SENT.has(code)) {
+      const how = timedOut ? 'timed out' : `lost its connection (${code || 'no answer'})`;
+      const error = ProviderError.transport(provider, 'outcome_unknown', `The request to ${o.what} ${how} after it may have reached ${provider}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`, String(err));
+      return { ok: false, error, retryable: false, waitMs: null };
     }
+    const kind = timedOut ? 'timeout' : 'connection';
+    return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${timedOut ? 'no answer in time' : `cannot reach ${provider} (${code || 'connection error'})`}.`, String(err)), retryable: true, waitMs: null };
+  }
+
+  private async read<S extends z.ZodType>(o: RequestOptions<S>, res: Dispatcher.ResponseData): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
+    const provider = this.opts.provider;
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (err) {
+      // The answer broke off halfway: for a start, the platform has it.
+      return this.transportFailure(o, err, false);
+    }
+    const headers = res.headers;
     let json: unknown;
     try {
       json = text === '' ? {} : JSON.parse(text);
     } catch {
-      if (o.accept === 'text') return { ok: true, value: o.schema.parse(text) };
+      if (o.accept === 'text') return { ok: true, value: { value: o.schema.parse(text), headers } };
       return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} with something that is not JSON.`, text.slice(0, 2000)), retryable: o.kind === 'read', waitMs: null };
     }
     const parsed = o.schema.safeParse(json);
@@ -113,6 +188,6 @@ export class HttpClient {
       const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
       return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} in an unexpected shape (${where}).`, text.slice(0, 2000)), retryable: false, waitMs: null };
     }
-    return { ok: true, value: parsed.data };
+    return { ok: true, value: { value: parsed.data, headers } };
   }
 }

@@ -31,7 +31,7 @@ function platformMessage(body: string): string | null {
     const json = JSON.parse(body) as Record<string, unknown>;
     for (const key of ['message', 'error', 'detail', 'error_description']) {
       const v = json[key];
-      if (typeof v === 'string' && v.trim()) return v.trim().slice(0, 300);
+      if (typeof v === 'string' && v.trim()) return `${v.trim()}${issuesOf(json['errors'])}`.slice(0, 600);
       if (v && typeof v === 'object' && typeof (v as { message?: unknown }).message === 'string') return String((v as { message: string }).message).slice(0, 300);
     }
   } catch {
@@ -39,6 +39,18 @@ function platformMessage(body: string): string | null {
   }
   const text = body.trim();
   return text && text.length <= 300 && !text.startsWith('<') ? text : null;
+}
+
+/** Field-level issues (`[{path, message}]`, zod style) as "; a.b: message", at most five. */
+function issuesOf(errors: unknown): string {
+  if (!Array.isArray(errors)) return '';
+  const lines = errors.slice(0, 5).flatMap((e) => {
+    if (!e || typeof e !== 'object' || typeof (e as { message?: unknown }).message !== 'string') return [];
+    const path = (e as { path?: unknown }).path;
+    const where = Array.isArray(path) && path.length ? `${path.join('.')}: ` : '';
+    return [`${where}${(e as { message: string }).message}`];
+  });
+  return lines.length ? ` (${lines.join('; ')})` : '';
 }
 
 /** An HTTP failure of one platform: status → stable code in exactly one place. */

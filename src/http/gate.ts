@@ -1,0 +1,64 @@
+import { sleep } from '../core/abort.js';
+import { WorkflowError } from '../core/errors.js';
+
+export interface RateGateOptions {
+  /** The platform's published limit; requests are paced to stay under it. */
+  perMinute: number;
+  now?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Every request to one platform passes this gate: a token bucket as large as the platform's
+ * per-minute allowance (a burst goes through at once, the sustained rate stays under the limit)
+ * and, after a 429, a pause every caller honours until Retry-After has passed.
+ */
+export class RateGate {
+  private tokens: number;
+  private refilledAt: number;
+  private pausedUntil = 0;
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+
+  constructor(private readonly opts: RateGateOptions) {
+    this.now = opts.now ?? Date.now;
+    this.sleep = opts.sleep ?? sleep;
+    this.tokens = opts.perMinute;
+    this.refilledAt = this.now();
+  }
+
+  /** The platform said 429: nobody sends before `ms` from now. */
+  pause(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
+  }
+
+  /** Milliseconds until requests may go again after a 429 (0 when not paused). */
+  get pausedFor(): number {
+    return Math.max(0, this.pausedUntil - this.now());
+  }
+
+  /** Waits for a turn; fails as rate_limited when that would take longer than `maxWaitMs`. */
+  async take(what: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const wait = Math.max(this.pausedFor, this.refill());
+      if (wait === 0) {
+        this.tokens -= 1;
+        return;
+      }
+      if (wait > maxWaitMs) {
+        throw new WorkflowError('rate_limited', `${what}: the platform's rate limit is reached; it accepts requests again in ${Math.ceil(wait / 1000)} s. Try again then.`);
+      }
+      await this.sleep(wait, signal);
+      if (signal?.aborted) throw new WorkflowError('aborted', `${what} was aborted.`);
+    }
+  }
+
+  /** Adds what accrued since the last look; returns how long until one token is there. */
+  private refill(): number {
+    const now = this.now();
+    const perMs = this.opts.perMinute / 60_000;
+    this.tokens = Math.min(this.opts.perMinute, this.tokens + (now - this.refilledAt) * perMs);
+    this.refilledAt = now;
+    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / perMs);
+  }
+}

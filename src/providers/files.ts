@@ -1,7 +1,7 @@
 import { openAsBlob, realpathSync, statSync } from 'node:fs';
 import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
-import { WorkflowError } from '../../core/errors.js';
-import { isPlainObject } from '../../core/json.js';
+import { WorkflowError } from '../core/errors.js';
+import { isPlainObject } from '../core/json.js';
 
 export interface FilePart {
   blob: Blob;

@@ -8,7 +8,7 @@ import { ProviderError } from '../../http/errors.js';
 import { kebabSlug } from '../../core/slug.js';
 import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunUpdate, StartRequest } from '../types.js';
 import { InProcessRuns, type InProcessRun } from '../in-process.js';
-import { fileFor, type FileRules } from './files.js';
+import { fileFor, type FileRules } from '../files.js';
 import { normalizeField, schemaOfFields, type FieldSpec } from './schema.js';
 
 export interface LleverageEndpoint {

@@ -31,8 +31,12 @@ export const CortexConfig = z.strictObject({
   appId: z.string().min(1).default('c'),
   baseUrl,
   discover: z.boolean().default(false),
+  /** Filters for the workflow lists (own and discoverable), as Cortex applies them. */
+  search: z.string().min(1).optional(),
+  tags: z.array(z.string().min(1)).optional(),
   draft: z.boolean().default(false),
-  retentionDays: z.number().int().positive().optional(),
+  /** Days Cortex keeps each run's data; -1 keeps it forever. Also turns on the `retention` tool argument. */
+  retentionDays: z.number().refine((n) => n === -1 || n > 0, 'a positive number of days, or -1 to keep run data forever').optional(),
 });
 
 export const LeapConfig = z.strictObject({

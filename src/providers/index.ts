@@ -10,8 +10,6 @@ export interface ProviderSet {
   unavailable: Array<{ name: string; reason: string }>;
 }
 
-const NOT_YET = 'configured, but this version of workflows-mcp has no adapter for it yet';
-
 /** One provider per configured platform; local is on unless switched off. Remote adapters load only when configured. */
 export async function createProviders(config: Config, log: Logger, opts: { webhookBase?: string | undefined } = {}): Promise<ProviderSet> {
   const providers: Provider[] = [];
@@ -20,12 +18,14 @@ export async function createProviders(config: Config, log: Logger, opts: { webho
   if (p.local?.enabled) providers.push(new LocalProvider({ dir: p.local.dir, watch: p.local.watch, log }));
   if (p.looply?.enabled) providers.push(new (await import('./looply/provider.js')).LooplyProvider({ apiKey: p.looply.apiKey, baseUrl: p.looply.baseUrl, profile: p.looply.profile, stateMap: p.looply.stateMap, log }));
   if (p.leap?.enabled) providers.push(new (await import('./leap/provider.js')).LeapProvider({ apiKey: p.leap.apiKey, baseUrl: p.leap.baseUrl, workflows: p.leap.workflows, log, webhookBase: opts.webhookBase }));
-  if (p.lleverage?.enabled) providers.push(new (await import('./lleverage/provider.js')).LleverageProvider({ endpoints: p.lleverage.endpoints, files: { roots: config.files.roots.map((r) => resolve(r)), maxBytes: config.files.maxBytes }, log }));
-  for (const name of ['cortex'] as const) {
-    if (p[name]?.enabled) {
-      unavailable.push({ name, reason: NOT_YET });
-      log.warn(`${name}: ${NOT_YET}; its workflows are not listed`);
-    }
+  const files = { roots: config.files.roots.map((r) => resolve(r)), maxBytes: config.files.maxBytes };
+  if (p.lleverage?.enabled) providers.push(new (await import('./lleverage/provider.js')).LleverageProvider({ endpoints: p.lleverage.endpoints, files, log }));
+  if (p.cortex?.enabled) {
+    const c = p.cortex;
+    providers.push(new (await import('./cortex/provider.js')).CortexProvider({
+      apiKey: c.apiKey, appId: c.appId, baseUrl: c.baseUrl, discover: c.discover, draft: c.draft, versions: c.versions,
+      filters: { search: c.search, tags: c.tags }, retentionDays: c.retentionDays, files, log,
+    }));
   }
   return { providers, unavailable };
 }

@@ -115,6 +115,16 @@ export interface DoctorCheck {
   message: string;
 }
 
+export interface HistoryRequest {
+  workflowId?: string | undefined;
+  cursor?: string | undefined;
+  limit: number;
+  /** Filters a platform may apply itself; results are filtered again by status. */
+  status?: RunStatus | undefined;
+  origin?: string | undefined;
+  signal?: AbortSignal | undefined;
+}
+
 export interface Provider {
   readonly name: string;
   readonly capabilities: Capabilities;
@@ -126,7 +136,11 @@ export interface Provider {
   listWorkflows(signal?: AbortSignal): Promise<CatalogListing>;
   /** Starts exactly one run. Never retried by callers once it may have reached the platform. */
   start(req: StartRequest): Promise<Run>;
-  /** Push providers: calls `onUpdate` with each change until the run ends or `signal` aborts. */
+  /**
+   * Push providers: calls `onUpdate` with each change until the run ends or `signal` aborts. A
+   * provider that also polls may return before the run ended (its stream broke off): the
+   * tracker then polls it to the end.
+   */
   observe?(run: Run, onUpdate: (update: RunUpdate) => void, signal: AbortSignal): Promise<void>;
   /** Polling providers: reads the run once; the tracker decides when (adaptive, budgeted). */
   poll?(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }>;
@@ -138,7 +152,11 @@ export interface Provider {
   readonly pollBudgetPerSecond?: number;
   cancel(run: Run): Promise<CancelOutcome>;
   /** The platform's own run history, newest first, one page; `cursor` is the provider's own. */
-  history?(q: { workflowId?: string | undefined; cursor?: string | undefined; limit: number; signal?: AbortSignal | undefined }): Promise<{ runs: Run[]; nextCursor: string | null }>;
+  history?(q: HistoryRequest): Promise<{ runs: Run[]; nextCursor: string | null }>;
+  /** Starts a new run from one step of an earlier run (Cortex). */
+  replay?(run: Run, stepKey: string, retentionDays?: number): Promise<Run>;
+  /** Changes how long the platform keeps a run's data (Cortex); -1 keeps it forever. */
+  setRetention?(run: Run, days: number): Promise<string>;
   /** Moves a run that waits for a person on (Looply). */
   resume?(run: Run, payload: Record<string, unknown>, source: string): Promise<string>;
   /** Pauses or resumes a scheduled workflow version (Looply). */

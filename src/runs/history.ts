@@ -8,6 +8,8 @@ export interface HistoryQuery {
   provider?: string | undefined;
   workflowId?: string | undefined;
   status?: RunStatus | undefined;
+  /** Where the platform's runs were started (Cortex: WORKFLOW, ENDPOINT, …); platform history only. */
+  origin?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -38,7 +40,7 @@ export async function listHistory(tracker: RunTracker, providers: ReadonlyMap<st
   let remote: { runs: Run[]; nextCursor: string | null } = { runs: [], nextCursor: null };
   if (!c.done) {
     try {
-      remote = await impl.history({ workflowId: q.workflowId, cursor: c.p ?? undefined, limit: q.limit, signal });
+      remote = await impl.history({ workflowId: q.workflowId, cursor: c.p ?? undefined, limit: q.limit, status: q.status, origin: q.origin, signal });
     } catch (err) {
       tracker.journalLog(`${q.provider}: platform history unavailable (${(err as Error).message}); showing this server's journal only`);
     }

@@ -1,7 +1,7 @@
 import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
-import { isTerminal, type Provider, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
+import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { Journal, JournalRun, RunQuery } from './journal.js';
 import { ownerAlive } from './owner.js';
 import { pollRun, RequestBudget } from './poller.js';
@@ -58,7 +58,11 @@ export class RunTracker {
 
   /** Starts one run and journals it before anyone waits on it. */
   async start(provider: Provider, req: StartRequest): Promise<JournalRun> {
-    const run = await provider.start(req);
+    return this.adopt(provider, await provider.start(req));
+  }
+
+  /** Journals and watches a run a provider started some other way (a replay). */
+  adopt(provider: Provider, run: Run): JournalRun {
     const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.opts.owner, cancelRequested: false, message: null, steps: [] };
     try {
       this.opts.journal.insert(run, this.opts.owner, journaled.updatedAt);
@@ -202,7 +206,19 @@ export class RunTracker {
   private watch(provider: Provider, t: Tracked): Promise<void> {
     const onUpdate = (u: RunUpdate): void => this.apply(t, u);
     const signal = t.observing.signal;
-    if (provider.observe) return provider.observe({ ...t.run }, onUpdate, signal);
+    if (provider.observe && !provider.poll) return provider.observe({ ...t.run }, onUpdate, signal);
+    if (provider.observe) {
+      // A push that ends early (a stream broke off) leaves the rest to polling.
+      return provider.observe({ ...t.run }, onUpdate, signal)
+        .catch((err: Error) => this.opts.log.info(`${provider.name} run ${t.run.runId}: push failed (${err.message}); polling`))
+        .then(() => (isTerminal(t.run.status) || signal.aborted ? undefined : this.pollWatch(provider, t)));
+    }
+    return this.pollWatch(provider, t);
+  }
+
+  private pollWatch(provider: Provider, t: Tracked): Promise<void> {
+    const onUpdate = (u: RunUpdate): void => this.apply(t, u);
+    const signal = t.observing.signal;
     const poll = provider.poll?.bind(provider);
     if (!poll) return Promise.reject(new Error(`provider ${provider.name} can neither push nor poll`));
     let budget = this.budgets.get(provider.name);

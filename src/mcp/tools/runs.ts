@@ -68,12 +68,13 @@ export const cancelRun = defineTool({
 export const listRuns = defineTool({
   name: 'list_runs',
   title: 'List workflow runs',
-  description: 'Lists workflow runs newest first, optionally for one provider, workflow or status: the runs started through this server, and, for a provider that keeps a history (Looply), its runs started elsewhere too. Pass next_cursor back as cursor for more.',
+  description: 'Lists workflow runs newest first, optionally for one provider, workflow or status: the runs started through this server, and, for a provider that keeps a history (Looply; Cortex with workflow_id), its runs started elsewhere too. Pass next_cursor back as cursor for more.',
   toolset: 'runs',
   input: z.object({
     provider: z.string().optional(),
     workflow_id: z.string().optional(),
     status: z.enum(RUN_STATUSES as [string, ...string[]]).optional(),
+    origin: z.enum(['ALL', 'WORKFLOW', 'TRIGGER', 'RECORD', 'TEST', 'ENDPOINT', 'WEBHOOK']).optional().describe('Cortex: only runs started this way (with workflow_id).'),
     limit: z.number().int().min(1).max(100).default(20),
     cursor: z.string().optional(),
   }),
@@ -85,7 +86,7 @@ export const listRuns = defineTool({
   annotations: readOnly,
   async handler(args, ctx) {
     try {
-      const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, limit: args.limit, cursor: args.cursor }, ctx.signal);
+      const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor }, ctx.signal);
       const runs = page.runs.map(toEnvelope);
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';
@@ -96,57 +97,3 @@ export const listRuns = defineTool({
   },
 });
 
-const supports = (method: 'resume' | 'setSchedule') => (deps: import('../tool.js').McpDeps): boolean =>
-  deps.catalog.providerNames().some((n) => typeof deps.catalog.provider(n)?.[method] === 'function');
-
-export const resumeRun = defineTool({
-  name: 'resume_run',
-  title: 'Resume a waiting run',
-  description: 'Sends the response a run is waiting for (status "waiting", e.g. a Looply approval) and waits for the run to go on, like wait_for_run. Only runs that are waiting can be resumed.',
-  toolset: 'runs',
-  input: z.object({
-    ...handle,
-    payload: z.record(z.string(), z.unknown()).default({}).describe('The response data the workflow waits for.'),
-    source: z.enum(['TEAMS', 'SAP']).default('TEAMS').describe('Looply: where the response comes from.'),
-  }),
-  outputSchema: ENVELOPE_SCHEMA,
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
-  available: supports('resume'),
-  async handler(args, ctx) {
-    const run = ctx.deps.tracker.get(args.provider, args.run_id);
-    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
-    if (run.status !== 'waiting') return errorResult(`Run ${args.run_id} is ${run.status}, not waiting, so there is nothing to resume.`);
-    try {
-      await ctx.deps.tracker.resume(args.provider, args.run_id, args.payload, args.source);
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
-    // The run reads "waiting" until the next poll sees it move on; wait for that first.
-    const moved = await ctx.deps.tracker.waitForChange(args.provider, args.run_id, 'waiting', Math.min(30_000, ctx.deps.settings.waitSeconds * 1000));
-    return awaitRun(ctx, moved ?? run, ctx.deps.settings.waitSeconds * 1000, { cancelOnAbort: false });
-  },
-});
-
-export const setSchedule = defineTool({
-  name: 'set_schedule',
-  title: 'Pause or resume a schedule',
-  description: 'Pauses or resumes the schedule of a scheduled workflow version (Looply).',
-  toolset: 'runs',
-  input: z.object({
-    provider: z.string().min(1).default('looply'),
-    workflow_id: z.string().min(1),
-    version: z.string().min(1).describe('The workflow version whose schedule to change.'),
-    action: z.enum(['pause', 'play']),
-  }),
-  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
-  available: supports('setSchedule'),
-  async handler(args, ctx) {
-    const provider = ctx.deps.catalog.provider(args.provider);
-    if (!provider?.setSchedule) return errorResult(`Provider "${args.provider}" has no schedules to change.`);
-    try {
-      return { content: [{ type: 'text', text: await provider.setSchedule(args.workflow_id, args.version, args.action) }] };
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
-  },
-});

@@ -4,6 +4,7 @@ import { z } from 'zod';
 export const CortexVersion = z.looseObject({
   id: z.string().min(1),
   version: z.number(),
+  workflow_id: z.string().nullish(),
   description: z.string().nullish(),
   input: z.unknown().optional(),
   input_default: z.unknown().optional(),
@@ -17,6 +18,7 @@ export const CortexWorkflow = z.looseObject({
   description: z.string().nullish(),
   version: CortexVersion.nullish(),
   tags: z.array(z.looseObject({ name: z.string().nullish() })).nullish(),
+  app: z.looseObject({ name: z.string().nullish() }).nullish(),
   enabled: z.boolean().optional(),
   deleted: z.boolean().optional(),
   input: z.unknown().optional(),
@@ -52,3 +54,20 @@ export type CortexRun = z.output<typeof CortexRun>;
 
 /** `{status, message, errors[]}` error bodies. */
 export const CortexError = z.looseObject({ status: z.number().optional(), message: z.string().optional(), errors: z.array(z.unknown()).optional() });
+
+/** A run as the API takes it: a number (seconds; -1 keeps forever) or the policy object. */
+export type Retention = number | { max_age_in_seconds: number; preserve_on_failure?: boolean };
+
+export interface RunBody {
+  input?: Record<string, unknown>;
+  workflow_version_id?: string;
+  stream?: boolean;
+  background?: boolean;
+  retention?: Retention;
+}
+
+export interface ReplayBody {
+  stepKey: string;
+  stream?: boolean;
+  retention?: Retention;
+}

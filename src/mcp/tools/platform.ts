@@ -1,0 +1,119 @@
+import { z } from 'zod';
+import { awaitRun } from '../call.js';
+import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
+import { defineTool, type McpDeps } from '../tool.js';
+
+/** Tools only some platforms support: each is listed only when a configured provider has the method. */
+const handle = {
+  provider: z.string().min(1).describe('The provider of the run, e.g. "local" (from the run envelope).'),
+  run_id: z.string().min(1).describe('The run id from the run envelope.'),
+};
+
+const supports = (method: 'resume' | 'setSchedule' | 'replay' | 'setRetention') => (deps: McpDeps): boolean =>
+  deps.catalog.providerNames().some((n) => typeof deps.catalog.provider(n)?.[method] === 'function');
+
+export const resumeRun = defineTool({
+  name: 'resume_run',
+  title: 'Resume a waiting run',
+  description: 'Sends the response a run is waiting for (status "waiting", e.g. a Looply approval) and waits for the run to go on, like wait_for_run. Only runs that are waiting can be resumed.',
+  toolset: 'runs',
+  input: z.object({
+    ...handle,
+    payload: z.record(z.string(), z.unknown()).default({}).describe('The response data the workflow waits for.'),
+    source: z.enum(['TEAMS', 'SAP']).default('TEAMS').describe('Looply: where the response comes from.'),
+  }),
+  outputSchema: ENVELOPE_SCHEMA,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  available: supports('resume'),
+  async handler(args, ctx) {
+    const run = ctx.deps.tracker.get(args.provider, args.run_id);
+    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
+    if (run.status !== 'waiting') return errorResult(`Run ${args.run_id} is ${run.status}, not waiting, so there is nothing to resume.`);
+    try {
+      await ctx.deps.tracker.resume(args.provider, args.run_id, args.payload, args.source);
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+    // The run reads "waiting" until the next poll sees it move on; wait for that first.
+    const moved = await ctx.deps.tracker.waitForChange(args.provider, args.run_id, 'waiting', Math.min(30_000, ctx.deps.settings.waitSeconds * 1000));
+    return awaitRun(ctx, moved ?? run, ctx.deps.settings.waitSeconds * 1000, { cancelOnAbort: false });
+  },
+});
+
+export const setSchedule = defineTool({
+  name: 'set_schedule',
+  title: 'Pause or resume a schedule',
+  description: 'Pauses or resumes the schedule of a scheduled workflow version (Looply).',
+  toolset: 'runs',
+  input: z.object({
+    provider: z.string().min(1).default('looply'),
+    workflow_id: z.string().min(1),
+    version: z.string().min(1).describe('The workflow version whose schedule to change.'),
+    action: z.enum(['pause', 'play']),
+  }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  available: supports('setSchedule'),
+  async handler(args, ctx) {
+    const provider = ctx.deps.catalog.provider(args.provider);
+    if (!provider?.setSchedule) return errorResult(`Provider "${args.provider}" has no schedules to change.`);
+    try {
+      return { content: [{ type: 'text', text: await provider.setSchedule(args.workflow_id, args.version, args.action) }] };
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+  },
+});
+
+export const replayRun = defineTool({
+  name: 'replay_run',
+  title: 'Replay a run from a step',
+  description: 'Starts a new run of the same workflow that replays an earlier run from one of its steps (Cortex), and waits for it like a workflow tool, with progress per step. The earlier run is left as it is.',
+  toolset: 'runs',
+  input: z.object({
+    provider: z.string().min(1).default('cortex'),
+    run_id: z.string().min(1).describe('The earlier run.'),
+    step_key: z.string().min(1).describe('The key of the step to replay from (the steps are in the run resource).'),
+    workflow_id: z.string().min(1).optional().describe('Only needed for a run this server did not start.'),
+    retention: z.number().optional().describe('Days Cortex keeps the new run\'s data (-1: forever); default from the configuration.'),
+  }),
+  outputSchema: ENVELOPE_SCHEMA,
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
+  available: supports('replay'),
+  async handler(args, ctx) {
+    const impl = ctx.deps.catalog.provider(args.provider);
+    if (!impl?.replay) return errorResult(`Provider "${args.provider}" cannot replay runs.`);
+    const known = ctx.deps.tracker.get(args.provider, args.run_id);
+    const workflowId = known?.workflowId ?? args.workflow_id;
+    if (!workflowId) return errorResult(`Run "${args.run_id}" is not known to this server; pass its workflow_id too.`);
+    try {
+      const earlier = known ?? { provider: args.provider, workflowId, runId: args.run_id, status: 'unknown' as const, input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
+      const run = ctx.deps.tracker.adopt(impl, await impl.replay(earlier, args.step_key, args.retention));
+      return awaitRun(ctx, run, ctx.deps.settings.waitSeconds * 1000);
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+  },
+});
+
+export const setRunRetention = defineTool({
+  name: 'set_run_retention',
+  title: 'Change how long a run is kept',
+  description: 'Changes how many days the platform keeps a run\'s data (Cortex); -1 keeps it forever.',
+  toolset: 'runs',
+  input: z.object({ ...handle, provider: z.string().min(1).default('cortex'), days: z.number().describe('Days to keep the run\'s data from now on; -1 keeps it forever.'), workflow_id: z.string().min(1).optional().describe('Only needed for a run this server did not start.') }),
+  annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
+  available: supports('setRetention'),
+  async handler(args, ctx) {
+    const impl = ctx.deps.catalog.provider(args.provider);
+    if (!impl?.setRetention) return errorResult(`Provider "${args.provider}" has no retention to change.`);
+    const known = ctx.deps.tracker.get(args.provider, args.run_id);
+    const workflowId = known?.workflowId ?? args.workflow_id;
+    if (!workflowId) return errorResult(`Run "${args.run_id}" is not known to this server; pass its workflow_id too.`);
+    try {
+      const run = known ?? { provider: args.provider, workflowId, runId: args.run_id, status: 'unknown' as const, input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
+      return { content: [{ type: 'text', text: await impl.setRetention(run, args.days) }] };
+    } catch (err) {
+      return errorResult((err as Error).message);
+    }
+  },
+});

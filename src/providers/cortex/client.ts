@@ -1,0 +1,170 @@
+import { FormData } from 'undici';
+import { z } from 'zod';
+import type { Logger } from '../../core/log.js';
+import { RateGate } from '../../http/gate.js';
+import { HttpClient, type Headers, type HttpClientOptions, type OpenResponse } from '../../http/client.js';
+import * as W from './wire.js';
+
+export const CORTEX_DEFAULT_BASE_URL = 'https://api.withcortex.ai';
+/** Cortex allows 500 requests a minute per IP address (providers.md §2). */
+export const CORTEX_REQUESTS_PER_MINUTE = 500;
+const TAKE = 50;
+const PAGE_CONCURRENCY = 8;
+const MAX_PAGES = 1000;
+
+/** Own workflows live at /workflows; shared ones at /workflows/discover. */
+export type Scope = 'own' | 'discover';
+
+export interface CortexClientOptions extends Omit<HttpClientOptions, 'provider' | 'headers' | 'baseUrl'> {
+  apiKey: string;
+  appId?: string | undefined;
+  baseUrl?: string | undefined;
+  log?: Logger;
+}
+
+export interface ListFilters {
+  search?: string | undefined;
+  tags?: string[] | undefined;
+}
+
+/** A file argument on its way to a multipart run body. */
+export interface UploadFile {
+  field: string;
+  blob: Blob;
+  filename: string;
+}
+
+const num = (h: Headers, name: string): number | null => {
+  const v = h[name];
+  const n = Number(Array.isArray(v) ? v[0] : v);
+  return v === undefined || !Number.isFinite(n) ? null : n;
+};
+
+/** The fifteen workflow endpoints of providers.md §2, under /apps/{app_id}, Bearer auth. */
+export class CortexClient {
+  readonly http: HttpClient;
+
+  constructor(opts: CortexClientOptions) {
+    const { apiKey, appId, baseUrl, ...rest } = opts;
+    const root = `${(baseUrl ?? CORTEX_DEFAULT_BASE_URL).replace(/\/+$/, '')}/apps/${encodeURIComponent(appId ?? 'c')}`;
+    this.http = new HttpClient({ gate: new RateGate({ perMinute: CORTEX_REQUESTS_PER_MINUTE }), ...rest, provider: 'cortex', baseUrl: root, headers: { authorization: `Bearer ${apiKey}` } });
+  }
+
+  /** #6 / #1: every workflow, all pages. */
+  listWorkflows(scope: Scope, filters: ListFilters = {}, signal?: AbortSignal): Promise<W.CortexWorkflow[]> {
+    const query = { search: filters.search, 'tags[]': filters.tags };
+    return this.all(scope === 'own' ? 'workflows' : 'workflows/discover', query, W.CortexWorkflow, scope === 'own' ? 'list workflows' : 'list discoverable workflows', signal);
+  }
+
+  /** #7 / #2 */
+  getWorkflow(scope: Scope, id: string, signal?: AbortSignal) {
+    return this.http.request({ method: 'GET', path: `${root(scope)}/${enc(id)}`, schema: W.CortexWorkflow, kind: 'read', what: `read workflow ${id}`, signal });
+  }
+
+  /** #14: every deployed version of an own workflow. */
+  listVersions(id: string, signal?: AbortSignal): Promise<W.CortexVersion[]> {
+    return this.all(`workflows/${enc(id)}/versions`, {}, W.CortexVersion, `list the versions of ${id}`, signal);
+  }
+
+  /** #15 / #3 */
+  getVersion(scope: Scope, id: string, version: string, signal?: AbortSignal) {
+    return this.http.request({ method: 'GET', path: `${root(scope)}/${enc(id)}/versions/${enc(version)}`, schema: W.CortexVersion, kind: 'read', what: `read version ${version} of ${id}`, signal });
+  }
+
+  /** #9 / #4: starts one run; the answer streams (SSE) or is the run as JSON. Never repeated once sent. */
+  startRun(scope: Scope, id: string, body: W.RunBody, files: UploadFile[], signal?: AbortSignal): Promise<OpenResponse> {
+    return this.http.open({ method: 'POST', path: `${root(scope)}/${enc(id)}/runs`, ...payload(body, files), kind: 'start', what: `start a run of ${id}`, signal });
+  }
+
+  /** #11: a new run from one step of an earlier one. */
+  replay(id: string, runId: string, body: W.ReplayBody, signal?: AbortSignal): Promise<OpenResponse> {
+    return this.http.open({ method: 'POST', path: `workflows/${enc(id)}/runs/${enc(runId)}/replay`, json: body, kind: 'start', what: `replay run ${runId}`, signal });
+  }
+
+  /** #10 */
+  getRun(id: string, runId: string, signal?: AbortSignal) {
+    return this.http.request({ method: 'GET', path: `workflows/${enc(id)}/runs/${enc(runId)}`, schema: W.CortexRun, kind: 'read', what: `read run ${runId}`, signal });
+  }
+
+  /** #8: one page of a workflow's runs, newest first; `next` is the page to ask for after it, or null. */
+  async listRuns(id: string, q: { page?: number | undefined; take: number; status?: string | undefined; origin?: string | undefined }, signal?: AbortSignal): Promise<{ runs: W.CortexRun[]; next: number | null }> {
+    const query = { page: q.page, take: q.take, status: q.status, origin: q.origin };
+    const { value, headers } = await this.http.requestWithHeaders({ method: 'GET', path: `workflows/${enc(id)}/runs`, query, schema: z.array(W.CortexRun), kind: 'read', what: `list the runs of ${id}`, signal });
+    return { runs: value, next: nextPage(headers, q.take, value.length) };
+  }
+
+  /** #12 / #5. Cancelling twice is harmless, so it may be retried. */
+  cancel(scope: Scope, id: string, runId: string) {
+    return this.http.request({ method: 'POST', path: `${root(scope)}/${enc(id)}/runs/${enc(runId)}/cancel`, schema: W.CortexRun, kind: 'read', what: `cancel run ${runId}` });
+  }
+
+  /** #13 */
+  setRetention(id: string, runId: string, retention: W.Retention) {
+    return this.http.request({ method: 'PATCH', path: `workflows/${enc(id)}/runs/${enc(runId)}/retention`, json: { retention }, schema: W.CortexRun, kind: 'read', what: `change the retention of run ${runId}` });
+  }
+
+  /**
+   * Every page of a list. The first request leaves `page` out, so the server's own first page
+   * comes back whatever its base; its `pagination-*` headers then say how many pages follow,
+   * and those are read a few at a time.
+   */
+  private async all<S extends z.ZodType>(path: string, query: Record<string, string | string[] | undefined>, item: S, what: string, signal?: AbortSignal): Promise<Array<z.output<S>>> {
+    const list = z.array(item);
+    const first = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, take: TAKE }, schema: list, kind: 'read', what, signal });
+    const out: Array<z.output<S>> = [...first.value];
+    let next = nextPage(first.headers, TAKE, first.value.length);
+    if (next === null) return out;
+    const take = num(first.headers, 'pagination-take') ?? TAKE;
+    const count = num(first.headers, 'pagination-count');
+    if (count === null) {
+      // No total: one page after another until a short one.
+      for (let i = 0; next !== null && i < MAX_PAGES; i++) {
+        const page = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, page: next, take }, schema: list, kind: 'read', what, signal });
+        out.push(...page.value);
+        next = nextPage(page.headers, take, page.value.length);
+      }
+      return out;
+    }
+    const pages: number[] = [];
+    for (let p = next; pages.length < MAX_PAGES && (pages.length + 1) * take < count; p++) pages.push(p);
+    const results: Array<Array<z.output<S>>> = new Array(pages.length);
+    let cursor = 0;
+    const worker = async (): Promise<void> => {
+      while (cursor < pages.length) {
+        const i = cursor++;
+        results[i] = (await this.http.request({ method: 'GET', path, query: { ...query, page: pages[i]!, take }, schema: list, kind: 'read', what, signal })) as Array<z.output<S>>;
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, pages.length) }, worker));
+    for (const r of results) out.push(...r);
+    return out;
+  }
+}
+
+/** The page after this one, or null on a short page or when `page*take >= count` (whatever the page base). */
+export function nextPage(headers: Headers, requestedTake: number, items: number): number | null {
+  const page = num(headers, 'pagination-page');
+  const take = num(headers, 'pagination-take') ?? requestedTake;
+  const count = num(headers, 'pagination-count');
+  if (items === 0 || items < take) return null;
+  if (page === null) return null; // no paging headers: the list came whole
+  if (count !== null && page * take >= count) return null;
+  return page + 1;
+}
+
+function root(scope: Scope): string {
+  return scope === 'own' ? 'workflows' : 'workflows/discover';
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+/** JSON, unless a file goes along: then multipart, with `input` as a JSON string field (as the SDK sends it). */
+function payload(body: W.RunBody, files: UploadFile[]): { json: W.RunBody } | { form: FormData } {
+  if (!files.length) return { json: body };
+  const form = new FormData();
+  for (const [k, v] of Object.entries(body)) if (v !== undefined) form.append(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  for (const f of files) form.append(f.field, f.blob as never, f.filename);
+  return { form };
+}

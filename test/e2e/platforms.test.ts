@@ -6,6 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cortexFixtures } from '../fakes/cortex/fixtures.js';
+import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLeap } from '../fakes/leap/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir } from '../helpers/harness.js';
@@ -14,7 +16,10 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 
 let looply: FakeLooply;
 let leap: FakeLeap;
+let cortex: FakeCortex;
 before(async () => {
+  cortex = await new FakeCortex().start();
+  cortex.workflows.push(...cortexFixtures());
   looply = await new FakeLooply().start();
   leap = await new FakeLeap().start();
   looply.workflows.push({ workflow_id: 'wf-1', workflow_name: 'Enrich Lead', workflow_version: 2, workflow_status: 'ACTIVE', latest: true, workflow_mock_payload: { email: 'a@b.c' }, states: ['start', 'end'], output: { score: 9 } });
@@ -22,6 +27,7 @@ before(async () => {
 after(async () => {
   await looply.close();
   await leap.close();
+  await cortex.close();
 });
 
 describe('the built bin against the platform fakes', () => {
@@ -51,5 +57,30 @@ describe('the built bin against the platform fakes', () => {
       await client.close();
     }
     assert.deepEqual([...looply.unexpected, ...leap.unexpected], []);
+  });
+
+  it('a user with CORTEX_API_KEY watches each step of a Cortex run stream by over stdio', async () => {
+    const dir = tempDir();
+    const transport = new StdioClientTransport({
+      command: process.execPath, cwd: dir, stderr: 'pipe',
+      args: [join(root, 'dist/src/cli/bin.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, CORTEX_API_KEY: cortex.key, CORTEX_BASE_URL: cortex.url },
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+    const client = new Client({ name: 'e2e', version: '1' });
+    await client.connect(transport);
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      assert.ok(names.includes('cortex_summarize_document_v2') && names.includes('replay_run'), names.join(', '));
+      const seen: string[] = [];
+      const r = (await client.callTool({ name: 'cortex_summarize_document', arguments: { text: 'hi' } }, undefined, { onprogress: (p) => void seen.push(p.message ?? '') })) as CallToolResult;
+      assert.deepEqual((r.structuredContent as { output: unknown }).output, { summary: 'short' });
+      for (const step of ['start', 'fetch', 'summarize', 'finish']) assert.ok(seen.some((m) => m.includes(`step "${step}"`)), seen.join('\n'));
+      assert.ok(!stderr.includes(cortex.key), 'the key never reaches the log');
+    } finally {
+      await client.close();
+    }
+    assert.deepEqual(cortex.unexpected, []);
   });
 });

@@ -221,6 +221,34 @@ describe('cortex through MCP', () => {
     assert.ok(!everything.includes(fake.key));
   });
 
+  it('a 1,000-chunk model step streams through: throttled progress, the right result', async () => {
+    reset(fake, [{ id: 'wf_long', name: 'Long Answer', scope: 'own', deployed: 1, versions: [{ id: 'v_long', version: 1, input: {}, steps: [{ key: 'answer', type: 'model', chunks: 1000 }, { key: 'done', type: 'code' }], result: { ok: 1 } }] }]);
+    h = await startHarness({ env: env() });
+    const seen: string[] = [];
+    const r = await h.call('cortex_long_answer', {}, { onprogress: (p: Progress) => void seen.push(p.message ?? '') });
+    assert.deepEqual(envelope(r)['output'], { ok: 1 });
+    assert.ok(seen.length < 60, `${seen.length} progress messages for 1,000 chunks`);
+    assert.ok(seen.some((m) => m.includes('step "answer" (model) running')) && seen.some((m) => m.includes('step "done"')), seen.join('\n'));
+  });
+
+  it('a run left streaming by a stopped server is read to its end by the next one', async () => {
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    fake.knobs.stepMs = 300;
+    const e = envelope(await h.call('cortex_summarize_document', { text: 'x' }));
+    assert.equal(e['status'], 'running');
+    const stateDir = h.stateDir;
+    await h.app.close();
+    const next = await startHarness({ env: env(), stateDir });
+    try {
+      const w = envelope(await next.call('wait_for_run', { provider: 'cortex', run_id: e['run_id'], timeout_seconds: 20 }));
+      assert.equal(w['status'], 'completed');
+      assert.deepEqual(w['output'], { summary: 'short' });
+      assert.equal(fake.starts.length, 1);
+    } finally {
+      await next.close();
+    }
+  });
+
   it('a refused key keeps the server up; doctor says the key was refused', async () => {
     h = await startHarness({ env: { CORTEX_API_KEY: 'wrong-key-abcdef', CORTEX_BASE_URL: fake.url } });
     assert.ok(h.logs.some((l) => /cortex: could not list workflows .*401/.test(l)), h.logs.join(''));

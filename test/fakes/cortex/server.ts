@@ -186,7 +186,8 @@ export class FakeCortex extends FakeServer {
       const listener = (event: string, data: unknown): void => {
         if (drop !== null && sent >= drop) {
           run.listeners.delete(listener);
-          return void res.destroy();
+          // What was written reaches the client; then the connection breaks (no clean end).
+          return void res.write(': \n\n', () => res.destroy());
         }
         sent++;
         res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);

@@ -4,8 +4,8 @@ import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { Journal, JournalRun, RunQuery } from './journal.js';
 import { ownerAlive } from './owner.js';
-import { pollRun, RequestBudget } from './poller.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
+import { RunWatcher } from './watch.js';
 
 /** `statusChanged` is false for progress-only changes (a message, a fraction). */
 export type RunListener = (run: JournalRun, change: { statusChanged: boolean }) => void;
@@ -40,12 +40,12 @@ const MESSAGE_WRITE_MS = 1000;
 export class RunTracker {
   private readonly live = new Map<string, Tracked>();
   private readonly listeners = new Set<RunListener>();
-  /** One request budget per polling provider, shared by all its runs. */
-  private readonly budgets = new Map<string, RequestBudget>();
+  private readonly watcher: RunWatcher;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
+    this.watcher = new RunWatcher(this.clock, opts.log);
   }
 
   get journal(): Journal {
@@ -202,32 +202,8 @@ export class RunTracker {
       });
   }
 
-  /** Push where the provider pushes; otherwise poll, adaptively, within the provider's budget. */
   private watch(provider: Provider, t: Tracked): Promise<void> {
-    const onUpdate = (u: RunUpdate): void => this.apply(t, u);
-    const signal = t.observing.signal;
-    if (provider.observe && !provider.poll) return provider.observe({ ...t.run }, onUpdate, signal);
-    if (provider.observe) {
-      // A push that ends early (a stream broke off) leaves the rest to polling.
-      return provider.observe({ ...t.run }, onUpdate, signal)
-        .catch((err: Error) => this.opts.log.info(`${provider.name} run ${t.run.runId}: push failed (${err.message}); polling`))
-        .then(() => (isTerminal(t.run.status) || signal.aborted ? undefined : this.pollWatch(provider, t)));
-    }
-    return this.pollWatch(provider, t);
-  }
-
-  private pollWatch(provider: Provider, t: Tracked): Promise<void> {
-    const onUpdate = (u: RunUpdate): void => this.apply(t, u);
-    const signal = t.observing.signal;
-    const poll = provider.poll?.bind(provider);
-    if (!poll) return Promise.reject(new Error(`provider ${provider.name} can neither push nor poll`));
-    let budget = this.budgets.get(provider.name);
-    if (!budget) this.budgets.set(provider.name, (budget = new RequestBudget(this.clock, provider.pollBudgetPerSecond ?? 5)));
-    return pollRun({
-      read: (s) => poll({ ...t.run }, s), onUpdate, signal, clock: this.clock, budget, log: this.opts.log,
-      what: `${provider.name} run ${t.run.runId}`, onWake: (wake) => (t.wake = wake),
-      ...(provider.pollSchedule ? { schedule: provider.pollSchedule } : {}),
-    });
+    return this.watcher.watch(provider, { current: () => t.run, apply: (u) => this.apply(t, u), signal: t.observing.signal, onWake: (wake) => (t.wake = wake) });
   }
 
   /** Looks at a run again now (a webhook said it changed). False when it is not being watched. */

@@ -254,5 +254,11 @@ describe('cortex through MCP', () => {
     assert.ok(h.logs.some((l) => /cortex: could not list workflows .*401/.test(l)), h.logs.join(''));
     const checks = await h.app.deps.catalog.provider('cortex')!.check();
     assert.match(checks[0]!.message, /the Cortex API key was refused \(401\)/);
+    const good = await startHarness({ env: env() });
+    try {
+      assert.deepEqual(await good.app.deps.catalog.provider('cortex')!.check(), [{ name: 'cortex', ok: true, message: 'API key accepted; 4 workflows visible' }]);
+    } finally {
+      await good.close();
+    }
   });
 });

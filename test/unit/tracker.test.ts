@@ -97,3 +97,31 @@ describe('run tracker', () => {
     assert.equal(journal.get('fake', b.runId)!.status, 'failed');
   });
 });
+
+describe('run watcher', () => {
+  it('a push that ends before the run does is followed by polling, and only then', async () => {
+    const journal = Journal.open(':memory:');
+    const fake = scriptedProvider(true);
+    let polls = 0;
+    const provider: Provider = {
+      ...fake.provider,
+      // The stream says "running", then breaks off.
+      observe: async (_run, onUpdate) => onUpdate({ status: 'running', message: 'step one' }),
+      poll: async () => (polls++, { status: 'completed', output: { from: 'poll' } }),
+      pollSchedule: { firstMs: 1, factor: 1, capMs: 1, waitingMs: 1 },
+    };
+    const t = new RunTracker({ journal, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
+    const run = await t.start(provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    const done = await t.wait('fake', run.runId, { timeoutMs: 5000 });
+    assert.equal(done.status, 'completed');
+    assert.deepEqual(done.output, { from: 'poll' });
+    assert.equal(polls, 1);
+    const pushedToEnd: Provider = { ...provider, observe: async (_r, onUpdate) => onUpdate({ status: 'completed', output: { from: 'push' } }) };
+    polls = 0;
+    const t2 = new RunTracker({ journal, providers: new Map([['fake', pushedToEnd]]), log, owner: 'me:1' });
+    const r2 = await t2.start(pushedToEnd, { workflow: wf, version: wf.versions[0]!, input: {} });
+    assert.deepEqual((await t2.wait('fake', r2.runId, { timeoutMs: 5000 })).output, { from: 'push' });
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(polls, 0, 'no poll after a push that saw the end');
+  });
+});

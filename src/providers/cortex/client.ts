@@ -56,6 +56,12 @@ export class CortexClient {
     return this.all(scope === 'own' ? 'workflows' : 'workflows/discover', query, W.CortexWorkflow, scope === 'own' ? 'list workflows' : 'list discoverable workflows', signal);
   }
 
+  /** One small request (#6): how many own workflows the key sees. For doctor. */
+  async countWorkflows(signal?: AbortSignal): Promise<number> {
+    const { value, headers } = await this.http.requestWithHeaders({ method: 'GET', path: 'workflows', query: { take: 1 }, schema: z.array(z.unknown()), kind: 'read', what: 'list workflows', signal });
+    return num(headers, 'pagination-count') ?? value.length;
+  }
+
   /** #7 / #2 */
   getWorkflow(scope: Scope, id: string, signal?: AbortSignal) {
     return this.http.request({ method: 'GET', path: `${root(scope)}/${enc(id)}`, schema: W.CortexWorkflow, kind: 'read', what: `read workflow ${id}`, signal });

@@ -160,8 +160,8 @@ export class CortexProvider implements Provider {
 
   async check(): Promise<DoctorCheck[]> {
     try {
-      const listing = await this.client.listWorkflows('own');
-      return [{ name: 'cortex', ok: true, message: `API key accepted; ${listing.length} workflows visible` }];
+      const count = await this.client.countWorkflows();
+      return [{ name: 'cortex', ok: true, message: `API key accepted; ${count} workflows visible` }];
     } catch (err) {
       const refused = err instanceof ProviderError && (err.status === 401 || err.status === 403);
       return [{ name: 'cortex', ok: false, message: refused ? `the Cortex API key was refused (${err.status}); check CORTEX_API_KEY (and CORTEX_APP_ID if set)` : `Cortex is not reachable: ${(err as Error).message}` }];

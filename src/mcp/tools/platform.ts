@@ -1,13 +1,18 @@
 import { z } from 'zod';
 import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
-import { defineTool, type McpDeps } from '../tool.js';
+import type { Run } from '../../providers/types.js';
+import { defineTool, type CallContext, type McpDeps } from '../tool.js';
+import { handle } from './runs.js';
 
 /** Tools only some platforms support: each is listed only when a configured provider has the method. */
-const handle = {
-  provider: z.string().min(1).describe('The provider of the run, e.g. "local" (from the run envelope).'),
-  run_id: z.string().min(1).describe('The run id from the run envelope.'),
-};
+/** The run a platform tool acts on: as this server knows it, or by ids alone (started elsewhere). */
+function runFor(ctx: CallContext, provider: string, runId: string, workflowId: string | undefined): Run | string {
+  const known = ctx.deps.tracker.get(provider, runId);
+  if (known) return known;
+  if (!workflowId) return `Run "${runId}" is not known to this server; pass its workflow_id too.`;
+  return { provider, workflowId, runId, status: 'unknown', input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
+}
 
 const supports = (method: 'resume' | 'setSchedule' | 'replay' | 'setRetention') => (deps: McpDeps): boolean =>
   deps.catalog.providerNames().some((n) => typeof deps.catalog.provider(n)?.[method] === 'function');
@@ -82,11 +87,9 @@ export const replayRun = defineTool({
   async handler(args, ctx) {
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.replay) return errorResult(`Provider "${args.provider}" cannot replay runs.`);
-    const known = ctx.deps.tracker.get(args.provider, args.run_id);
-    const workflowId = known?.workflowId ?? args.workflow_id;
-    if (!workflowId) return errorResult(`Run "${args.run_id}" is not known to this server; pass its workflow_id too.`);
+    const earlier = runFor(ctx, args.provider, args.run_id, args.workflow_id);
+    if (typeof earlier === 'string') return errorResult(earlier);
     try {
-      const earlier = known ?? { provider: args.provider, workflowId, runId: args.run_id, status: 'unknown' as const, input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
       const run = ctx.deps.tracker.adopt(impl, await impl.replay(earlier, args.step_key, args.retention));
       return awaitRun(ctx, run, ctx.deps.settings.waitSeconds * 1000);
     } catch (err) {
@@ -106,11 +109,9 @@ export const setRunRetention = defineTool({
   async handler(args, ctx) {
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.setRetention) return errorResult(`Provider "${args.provider}" has no retention to change.`);
-    const known = ctx.deps.tracker.get(args.provider, args.run_id);
-    const workflowId = known?.workflowId ?? args.workflow_id;
-    if (!workflowId) return errorResult(`Run "${args.run_id}" is not known to this server; pass its workflow_id too.`);
+    const run = runFor(ctx, args.provider, args.run_id, args.workflow_id);
+    if (typeof run === 'string') return errorResult(run);
     try {
-      const run = known ?? { provider: args.provider, workflowId, runId: args.run_id, status: 'unknown' as const, input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
       return { content: [{ type: 'text', text: await impl.setRetention(run, args.days) }] };
     } catch (err) {
       return errorResult((err as Error).message);

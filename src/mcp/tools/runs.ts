@@ -5,7 +5,7 @@ import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult, runResult, toEnvelope } from '../envelope.js';
 import { defineTool } from '../tool.js';
 
-const handle = {
+export const handle = {
   provider: z.string().min(1).describe('The provider of the run, e.g. "local" (from the run envelope).'),
   run_id: z.string().min(1).describe('The run id from the run envelope.'),
 };

@@ -15,7 +15,7 @@ const RECENT_RUNS = 50;
 const PAGE = 100;
 
 export const TEMPLATES: ResourceTemplate[] = [
-  { uriTemplate: RUN_TEMPLATE, name: 'run', title: 'Workflow run', description: 'One run: its envelope, input, steps and latest progress message. Subscribe for updates.', mimeType: 'application/json' },
+  { uriTemplate: RUN_TEMPLATE, name: 'run', title: 'Workflow run', description: 'One run: its envelope, input, steps, latest progress message and what the platform said of it (Cortex: every step\'s output). Subscribe for updates.', mimeType: 'application/json' },
   { uriTemplate: WORKFLOW_TEMPLATE, name: 'workflow', title: 'Workflow', description: 'A workflow with its versions, their input schemas and tool names.', mimeType: 'application/json' },
   { uriTemplate: WORKFLOW_RUNS_TEMPLATE, name: 'workflow-runs', title: 'Workflow run history', description: "A workflow's runs, newest first.", mimeType: 'application/json' },
 ];
@@ -87,6 +87,8 @@ function runDetail(deps: McpDeps, run: JournalRun): unknown {
   return {
     ...toEnvelope(run), input: run.input, created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
     fraction: deps.tracker.fraction(run.provider, run.runId), steps: run.steps, cancel_requested: run.cancelRequested,
+    // What the platform itself said: its raw status, and per-step outputs where it gives them (Cortex).
+    platform: run.raw ?? null,
     workflow_uri: workflowUri(run.provider, run.workflowId),
   };
 }

@@ -56,6 +56,7 @@ describe('cortex through MCP', () => {
     assert.deepEqual(fake.starts[0], { input: { text: 'Long text', tone: 'formal' }, workflow_version_id: 'ver_sum_2', stream: true });
     const run = await readJson(e['run_uri'] as string);
     assert.deepEqual(run.steps.map((s: { key: string; status: string }) => `${s.key}:${s.status}`), ['start:completed', 'fetch:completed', 'summarize:completed', 'finish:completed']);
+    assert.equal(run.platform.steps.summarize.output.message, 'w0 w1 w2 w3 w4 ', 'each step\'s own output is kept in the run resource');
     const v1 = envelope(await h.call('cortex_summarize_document_v1', { text: 'x' }));
     assert.deepEqual(v1['output'], { summary: 'v1' });
     assert.equal(fake.starts[1]!['workflow_version_id'], 'ver_sum_1');

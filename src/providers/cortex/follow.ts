@@ -49,7 +49,9 @@ export function runUpdateOf(state: RunState): RunUpdate & { status: RunStatus } 
   const done = isTerminal(status);
   const error = typeof state['error'] === 'string' ? state['error'] : null;
   return {
-    status, steps: stepsOfState(state), raw: { status: state['status'] },
+    status, steps: stepsOfState(state),
+    // The steps' own outputs stay with the run (its resource), apart from the result.
+    raw: { status: state['status'], ...(isPlainObject(state.output) ? { steps: state.output } : {}), ...(state['usage'] !== undefined ? { usage: state['usage'] } : {}) },
     ...(status === 'completed' ? { output: state['result'] ?? null } : {}),
     ...(status === 'failed' ? { error: error ?? 'the run failed' } : status === 'cancelled' ? { error: error ?? 'cancelled' } : {}),
     ...(typeof state['started_at'] === 'string' ? { startedAt: state['started_at'] } : {}),

@@ -71,7 +71,7 @@ function fieldSchema(def: JsonObject, nestedDefaults: JsonObject, depth: number,
       return def['additional_options'] ? { anyOf: [choice, { type: 'string' }] } : choice;
     }
     case 'file':
-      return { type: 'string', description: 'The file: its content as base64, or a URL.' };
+      return { type: 'string', description: 'A file: a local path (inside the folders files may come from), a data: URL, an https URL, or its content as base64.' };
     case 'connection':
       return { type: 'string', description: 'The id of a connection in Cortex.' };
     case 'object': {

@@ -7,10 +7,20 @@ import type { RateGate } from './gate.js';
 import { backoffMs, NOT_SENT, retryAfterMs } from './retry.js';
 
 let shared: Agent | null = null;
+let streamPool: Agent | null = null;
 /** One keep-alive pool for every outbound call of the process. */
 export function sharedDispatcher(): Agent {
   shared ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000, connections: 128 });
   return shared;
+}
+
+/**
+ * Streams hold their connection for a whole run, so they get their own pool without a cap:
+ * 200 runs streaming at once must not leave a new start queued behind them.
+ */
+export function streamingDispatcher(): Agent {
+  streamPool ??= new Agent({ keepAliveTimeout: 10_000, keepAliveMaxTimeout: 60_000 });
+  return streamPool;
 }
 
 export interface HttpClientOptions {
@@ -134,7 +144,7 @@ export class HttpClient {
     let res: Dispatcher.ResponseData;
     try {
       res = await request(this.url(o), {
-        method: o.method, dispatcher: this.opts.dispatcher ?? sharedDispatcher(),
+        method: o.method, dispatcher: this.opts.dispatcher ?? (streaming ? streamingDispatcher() : sharedDispatcher()),
         ...(signal ? { signal } : {}),
         ...(streaming ? { headersTimeout: timeoutMs, bodyTimeout: idle } : {}),
         headers: { accept: streaming ? 'text/event-stream, application/json' : 'application/json', ...this.opts.headers, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },

@@ -250,6 +250,19 @@ describe('cortex through MCP', () => {
     }
   });
 
+  it('150 runs streaming at once: every start goes out at once (streams do not hold up the connection pool)', { timeout: 60_000 }, async () => {
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    fake.knobs.stepMs = 3000;
+    const calls = Array.from({ length: 150 }, (_, i) => h!.call('cortex_summarize_document', { text: `t${i}` }));
+    try {
+      await until(() => fake.starts.length === 150 && fake.runs.size === 150, 2500, 'all 150 starts at the fake');
+      const results = await Promise.all(calls);
+      assert.ok(results.every((r) => envelope(r)['status'] === 'running'));
+    } finally {
+      for (const r of fake.runs.values()) r.cancelRequested = true;
+    }
+  });
+
   it('a refused key keeps the server up; doctor says the key was refused', async () => {
     h = await startHarness({ env: { CORTEX_API_KEY: 'wrong-key-abcdef', CORTEX_BASE_URL: fake.url } });
     assert.ok(h.logs.some((l) => /cortex: could not list workflows .*401/.test(l)), h.logs.join(''));

@@ -75,6 +75,22 @@ async function chunkStream(fake: FakeCortex, chunks: number): Promise<Record<str
   return { [`chunks_${chunks}_call_ms`]: Math.round(ms), [`chunks_${chunks}_per_second`]: Math.round(chunks / (ms / 1000)), [`chunks_${chunks}_progress_messages`]: progress, [`chunks_${chunks}_event_loop_max_ms`]: Math.round(loop.max / 1e5) / 10, [`chunks_${chunks}_event_loop_p99_ms`]: Math.round(loop.percentile(99) / 1e5) / 10 };
 }
 
+/** RSS growth with 200 runs streaming at once (the fake runs in this process too: an upper bound). */
+async function inFlight(fake: FakeCortex): Promise<Record<string, number>> {
+  const h = await startHarness({ env: { CORTEX_API_KEY: fake.key, CORTEX_BASE_URL: fake.url }, flags: { waitSeconds: 0 } });
+  await h.call('cortex_flow', {});
+  fake.knobs.stepMs = 2000;
+  (globalThis as { gc?: () => void }).gc?.();
+  const before = process.memoryUsage().rss;
+  await Promise.all(Array.from({ length: 200 }, () => h.call('cortex_flow', {})));
+  await sleep(500);
+  (globalThis as { gc?: () => void }).gc?.();
+  const during = process.memoryUsage().rss;
+  for (const r of fake.runs.values()) r.cancelRequested = true;
+  await h.close();
+  return { streaming_200_in_flight_rss_growth_mb: Math.round((during - before) / 1e5) / 10, kb_per_streaming_run: Math.round((during - before) / 200 / 102.4) / 10 };
+}
+
 async function catalog(): Promise<Record<string, number>> {
   const fake = await new FakeCortex().start();
   for (let w = 0; w < 500; w++) {
@@ -104,7 +120,7 @@ const results: Record<string, unknown> = {
   sse_completion_to_result_ms_p50: pct(sse, 0.5), sse_completion_to_result_ms_p90: pct(sse, 0.9),
   fixed_1s_poll_completion_to_result_ms_p50: pct(fixed, 0.5), fixed_1s_poll_completion_to_result_ms_p90: pct(fixed, 0.9),
   adaptive_poll_fallback_completion_to_result_ms_p50: pct(fallback, 0.5), adaptive_poll_fallback_completion_to_result_ms_p90: pct(fallback, 0.9),
-  ...(await chunkStream(fake, 1000)), ...(await chunkStream(fake, 10_000)),
+  ...(await chunkStream(fake, 1000)), ...(await chunkStream(fake, 10_000)), ...(await inFlight(fake)),
 };
 await fake.close();
 Object.assign(results, await catalog());

@@ -263,6 +263,14 @@ describe('cortex through MCP', () => {
     }
   });
 
+  it('a version list that cannot be read leaves the deployed version as a tool, with a log line', async () => {
+    fake.fail('versions', { status: 404 }, 3); // every own workflow's list
+    h = await startHarness({ env: env() });
+    const names = (await cortexTools()).map((t) => t.name);
+    assert.ok(names.includes('cortex_summarize_document') && names.includes('cortex_summarize_document_v2') && !names.includes('cortex_summarize_document_v1'), names.join(' '));
+    assert.ok(h.logs.some((l) => /could not list its versions .*404.*only the deployed one/.test(l)), h.logs.join(''));
+  });
+
   it('a refused key keeps the server up; doctor says the key was refused', async () => {
     h = await startHarness({ env: { CORTEX_API_KEY: 'wrong-key-abcdef', CORTEX_BASE_URL: fake.url } });
     assert.ok(h.logs.some((l) => /cortex: could not list workflows .*401/.test(l)), h.logs.join(''));

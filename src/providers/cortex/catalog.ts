@@ -71,7 +71,15 @@ export class CortexCatalog {
     const deployed = w.version ?? null;
     const versions: WorkflowVersion[] = [];
     let listed: CortexVersion[] = deployed ? [deployed] : [];
-    if (deployed && scope === 'own' && this.opts.versions === 'all') listed = await this.versionsOf(w.id, deployed.id, signal);
+    if (deployed && scope === 'own' && this.opts.versions === 'all') {
+      try {
+        listed = await this.versionsOf(w.id, deployed.id, signal);
+      } catch (err) {
+        // The deployed version is known from the list: offer it, and say the others are missing.
+        problems.push({ where: `cortex ${w.id} versions`, message: (err as Error).message });
+        this.opts.log.warn(`cortex ${w.id}: could not list its versions (${(err as Error).message}); only the deployed one is offered`);
+      }
+    }
     if (deployed && !listed.some((v) => v.id === deployed.id)) listed.push(deployed);
     for (const v of listed.sort((a, b) => a.version - b.version)) {
       const input = v.input === undefined && v.id === deployed?.id ? await this.client.getVersion(scope, w.id, v.id, signal).then((full) => full.input) : v.input;

@@ -108,6 +108,20 @@ describe('cortex through MCP', () => {
     assert.equal(fake.runs.get(runId)!.status, 'CANCELLED');
   });
 
+  it('a client that cancels its call (notifications/cancelled) cancels the Cortex run', async () => {
+    h = await startHarness({ env: env() });
+    fake.knobs.stepMs = 3000;
+    const ac = new AbortController();
+    let runId = '';
+    const call = h.call('cortex_summarize_document', { text: 'x' }, { signal: ac.signal, onprogress: (p: Progress) => void (runId ||= String((p as { _meta?: { run_id?: string } })._meta?.run_id ?? '')) });
+    await until(() => runId !== '', 5000, 'the first progress');
+    ac.abort();
+    await assert.rejects(call);
+    await until(() => fake.runs.get(runId)?.status === 'CANCELLED', 5000, 'the run cancelled at the fake');
+    assert.equal(fake.calls['cancel'], 1);
+    await until(() => h!.app.deps.tracker.get('cortex', runId)?.status === 'cancelled', 5000, 'the journal to say cancelled');
+  });
+
   it('replay_run starts a new run from a step (body field stepKey) and streams it', async () => {
     h = await startHarness({ env: env() });
     const first = envelope(await h.call('cortex_summarize_document', { text: 'x' }));

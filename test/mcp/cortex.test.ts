@@ -39,6 +39,8 @@ describe('cortex through MCP', () => {
     const names = (await h.client.listTools()).tools.map((t) => t.name);
     assert.ok(names.includes('replay_run') && names.includes('set_run_retention'));
     assert.ok(!names.includes('resume_run'), 'no provider here resumes');
+    const found = envelope(await h.call('search_workflows', { query: 'docs' })) as { workflows: Array<{ workflow_id: string }> };
+    assert.deepEqual(found.workflows.map((w) => w.workflow_id), ['wf_sum'], 'tags are searchable');
   });
 
   it('streams a run: progress names each step in order with its type and status; the result is the output', async () => {
@@ -283,6 +285,14 @@ describe('cortex through MCP', () => {
     const names = (await cortexTools()).map((t) => t.name);
     assert.ok(names.includes('cortex_summarize_document') && names.includes('cortex_summarize_document_v2') && !names.includes('cortex_summarize_document_v1'), names.join(' '));
     assert.ok(h.logs.some((l) => /could not list its versions .*404.*only the deployed one/.test(l)), h.logs.join(''));
+  });
+
+  it('a malformed workflow in the list is left out with a log line; the others are listed', async () => {
+    fake.knobs.junkRows = [{ id: 'wf_bad', name: 'Bad', version: { version: 'two' } }, 'not even an object'];
+    h = await startHarness({ env: env() });
+    assert.ok((await cortexTools()).some((t) => t.name === 'cortex_summarize_document'));
+    assert.ok(h.logs.some((l) => /left out an item wf_bad in an unexpected shape \(version\./.test(l)), h.logs.join(''));
+    assert.ok(h.logs.some((l) => /left out an item in an unexpected shape/.test(l)));
   });
 
   it('a refused key keeps the server up; doctor says the key was refused', async () => {

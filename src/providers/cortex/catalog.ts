@@ -89,7 +89,8 @@ export class CortexCatalog {
     const latest = deployed ? String(deployed.version) : this.opts.draft && scope === 'own' ? DRAFT : null;
     if (!latest) return null; // never deployed, and drafts are not offered
     const owner = scope === 'discover' && w.app?.name ? ` (shared by ${w.app.name})` : '';
-    const description = `${w.description ?? ''}${owner}`.trim();
+    const tags = (w.tags ?? []).map((t) => t.name).filter((t): t is string => typeof t === 'string' && t !== '');
+    const description = [`${w.description ?? ''}${owner}`.trim(), tags.length ? `Tags: ${tags.join(', ')}.` : ''].filter(Boolean).join('\n');
     return { provider: 'cortex', id: w.id, name: w.name || w.id, versions, latest, source: scope === 'own' ? 'cortex workflow' : 'cortex discoverable workflow', ...(description ? { description } : {}) };
   }
 

@@ -43,9 +43,11 @@ const num = (h: Headers, name: string): number | null => {
 /** The fifteen workflow endpoints of providers.md §2, under /apps/{app_id}, Bearer auth. */
 export class CortexClient {
   readonly http: HttpClient;
+  private readonly log: Logger | undefined;
 
   constructor(opts: CortexClientOptions) {
     const { apiKey, appId, baseUrl, ...rest } = opts;
+    this.log = opts.log;
     const root = `${(baseUrl ?? CORTEX_DEFAULT_BASE_URL).replace(/\/+$/, '')}/apps/${encodeURIComponent(appId ?? 'c')}`;
     this.http = new HttpClient({ gate: new RateGate({ perMinute: CORTEX_REQUESTS_PER_MINUTE }), ...rest, provider: 'cortex', baseUrl: root, headers: { authorization: `Bearer ${apiKey}` } });
   }
@@ -115,11 +117,11 @@ export class CortexClient {
    * and those are read a few at a time.
    */
   private async all<S extends z.ZodType>(path: string, query: Record<string, string | string[] | undefined>, item: S, what: string, signal?: AbortSignal): Promise<Array<z.output<S>>> {
-    const list = z.array(item);
+    const list = z.array(z.unknown());
     const first = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, take: TAKE }, schema: list, kind: 'read', what, signal });
-    const out: Array<z.output<S>> = [...first.value];
+    const out: unknown[] = [...first.value];
     let next = nextPage(first.headers, TAKE, first.value.length);
-    if (next === null) return out;
+    if (next === null) return this.items(out, item, what);
     const take = num(first.headers, 'pagination-take') ?? TAKE;
     const count = num(first.headers, 'pagination-count');
     if (count === null) {
@@ -129,20 +131,35 @@ export class CortexClient {
         out.push(...page.value);
         next = nextPage(page.headers, take, page.value.length);
       }
-      return out;
+      return this.items(out, item, what);
     }
     const pages: number[] = [];
     for (let p = next; pages.length < MAX_PAGES && (pages.length + 1) * take < count; p++) pages.push(p);
-    const results: Array<Array<z.output<S>>> = new Array(pages.length);
+    const results: unknown[][] = new Array(pages.length);
     let cursor = 0;
     const worker = async (): Promise<void> => {
       while (cursor < pages.length) {
         const i = cursor++;
-        results[i] = (await this.http.request({ method: 'GET', path, query: { ...query, page: pages[i]!, take }, schema: list, kind: 'read', what, signal })) as Array<z.output<S>>;
+        results[i] = await this.http.request({ method: 'GET', path, query: { ...query, page: pages[i]!, take }, schema: list, kind: 'read', what, signal });
       }
     };
     await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, pages.length) }, worker));
     for (const r of results) out.push(...r);
+    return this.items(out, item, what);
+  }
+
+  /** One malformed item is left out with a warning; it does not hide the rest of the list. */
+  private items<S extends z.ZodType>(rows: unknown[], item: S, what: string): Array<z.output<S>> {
+    const out: Array<z.output<S>> = [];
+    for (const row of rows) {
+      const parsed = item.safeParse(row);
+      if (parsed.success) out.push(parsed.data);
+      else {
+        const id = row && typeof row === 'object' && typeof (row as { id?: unknown }).id === 'string' ? ` ${(row as { id: string }).id}` : '';
+        const where = parsed.error.issues.slice(0, 2).map((i) => `${i.path.join('.') || '(item)'}: ${i.message}`).join('; ');
+        this.log?.warn(`cortex: ${what}: left out an item${id} in an unexpected shape (${where})`);
+      }
+    }
     return out;
   }
 }

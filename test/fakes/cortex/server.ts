@@ -16,6 +16,8 @@ export interface CortexKnobs {
   dropStreamAfter: number | null;
   /** Answer starts as JSON even when asked to stream (an older server). */
   ignoreStream: boolean;
+  /** Raw rows appended to the own-workflow list (malformed items). */
+  junkRows: unknown[];
 }
 
 const KEY = 'ctx-test-key-0123456789abcdef';
@@ -37,7 +39,7 @@ export class FakeCortex extends FakeServer {
   readonly starts: Array<Record<string, unknown>> = [];
   readonly replays: Array<Record<string, unknown>> = [];
   readonly queries: URLSearchParams[] = [];
-  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false };
+  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [] };
   private seq = 0;
 
   fail(route: string, failure: Failure, times = 1): void {
@@ -71,7 +73,7 @@ export class FakeCortex extends FakeServer {
     if (m[3] && !wf) return error(404, 'Workflow not found');
     switch (route) {
       case 'list':
-        return this.page(res, url, this.workflows.filter((w) => w.scope === scope && this.matches(w, url)).map((w) => this.workflowView(w)));
+        return this.page(res, url, [...this.workflows.filter((w) => w.scope === scope && this.matches(w, url)).map((w) => this.workflowView(w)), ...(scope === 'own' ? this.knobs.junkRows : [])]);
       case 'get':
         return send(200, this.workflowView(wf!));
       case 'versions':

@@ -110,6 +110,19 @@ describe('cortex through MCP', () => {
     assert.equal(fake.runs.get(runId)!.status, 'CANCELLED');
   });
 
+  it('a platform that leaves the stream open after a cancel: the call still ends cancelled and the stream is closed', async () => {
+    h = await startHarness({ env: env() });
+    fake.knobs.stepMs = 300;
+    fake.knobs.silentCancel = true;
+    let runId = '';
+    const call = h.call('cortex_summarize_document', { text: 'x' }, { onprogress: (p: Progress) => void (runId ||= String((p as { _meta?: { run_id?: string } })._meta?.run_id ?? '')) });
+    await until(() => runId !== '', 5000, 'the first progress');
+    assert.equal(envelope(await h.call('cancel_run', { provider: 'cortex', run_id: runId }))['status'], 'cancelled');
+    assert.equal(envelope(await call)['status'], 'cancelled');
+    await until(() => fake.streamsClosedByClient === 1, 5000, 'the client to close the stream');
+    assert.ok(!h.logs.some((l) => /stream broke off/.test(l)), 'closing it on purpose is not reported as a break');
+  });
+
   it('a client that cancels its call (notifications/cancelled) cancels the Cortex run', async () => {
     h = await startHarness({ env: env() });
     fake.knobs.stepMs = 3000;

@@ -15,6 +15,8 @@ export interface OpenStream {
   events: AsyncIterator<SseEvent>;
   /** Ends the HTTP request under the stream. */
   abort: () => void;
+  /** Set when we end the stream on purpose (the run is known to be over). */
+  stopped?: boolean;
 }
 
 /**
@@ -121,7 +123,7 @@ export async function followStream(open: OpenStream, onUpdate: (u: RunUpdate) =>
       }
     }
   } catch (err) {
-    if (!signal.aborted) log.info(`${what}: the stream broke off (${(err as Error).message}); reading the run instead`);
+    if (!signal.aborted && !open.stopped) log.info(`${what}: the stream broke off (${(err as Error).message}); reading the run instead`);
   } finally {
     signal.removeEventListener('abort', stop);
     open.abort();

@@ -42,8 +42,8 @@ export class CortexProvider implements Provider {
   private readonly catalog: CortexCatalog;
   /** Streams opened by start/replay, handed to observe. */
   private readonly streams = new Map<string, OpenStream>();
-  /** Observers of runs being followed, so a cancel's answer reaches them at once. */
-  private readonly observers = new Map<string, (u: RunUpdate) => void>();
+  /** Runs being followed, so a cancel's answer reaches them at once and ends their stream. */
+  private readonly observers = new Map<string, { onUpdate: (u: RunUpdate) => void; open: OpenStream }>();
   /** Which endpoints a workflow's runs live under (discoverable ones under /discover). */
   private readonly scopes = new Map<string, Scope>();
 
@@ -119,7 +119,7 @@ export class CortexProvider implements Provider {
     const open = this.streams.get(run.runId);
     this.streams.delete(run.runId);
     if (!open) return; // not streamed (a blocking or background answer, or an earlier process's run)
-    this.observers.set(run.runId, onUpdate);
+    this.observers.set(run.runId, { onUpdate, open });
     try {
       const last = await followStream(open, onUpdate, signal, this.opts.log, `cortex run ${run.runId}`);
       const u = runUpdateOf(last);
@@ -138,8 +138,14 @@ export class CortexProvider implements Provider {
   async cancel(run: Run): Promise<CancelOutcome> {
     const r = await this.client.cancel(this.scopeOf(run.workflowId), run.workflowId, run.runId);
     const status = statusOf(r.status);
-    // The stream usually says so too; this makes sure the tracker hears it now.
-    if (status === 'cancelled') this.observers.get(run.runId)?.({ status, error: r.error ?? 'cancelled', endedAt: r.ended_at ?? new Date().toISOString(), raw: { status: r.status } });
+    // The stream usually says so too; this makes sure the tracker hears it now, and that a
+    // stream the platform leaves open after a cancel does not hold its connection.
+    const following = this.observers.get(run.runId);
+    if (status === 'cancelled' && following) {
+      following.onUpdate({ status, error: r.error ?? 'cancelled', endedAt: r.ended_at ?? new Date().toISOString(), raw: { status: r.status } });
+      following.open.stopped = true;
+      following.open.abort();
+    }
     return status === 'cancelled' || status === 'running' || status === 'queued' ? { accepted: true } : { accepted: false, note: `Cortex says the run is ${r.status}` };
   }
 

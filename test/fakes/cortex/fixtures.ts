@@ -60,5 +60,6 @@ export function reset(fake: FakeCortex, workflows: FakeWorkflowDef[] = cortexFix
   fake.queries.length = 0;
   fake.unexpected.length = 0;
   for (const k of Object.keys(fake.calls)) delete fake.calls[k];
-  Object.assign(fake.knobs, { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [] });
+  Object.assign(fake.knobs, { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false });
+  fake.streamsClosedByClient = 0;
 }

@@ -52,6 +52,8 @@ export interface FakeRun {
   /** Files that came as multipart parts: field → names. */
   files: Record<string, string[]>;
   cancelRequested: boolean;
+  /** Cancelled without a word on its stream, which stays open (a platform that does that). */
+  silentCancel?: boolean;
   listeners: Set<Send>;
   done: Promise<void>;
 }
@@ -83,7 +85,7 @@ export async function script(r: FakeRun, steps: FakeStep[], result: unknown, ste
     if (!r.cancelRequested) return false;
     r.status = 'CANCELLED';
     r.ended = Date.now();
-    tell('run', runView(r));
+    if (!r.silentCancel) tell('run', runView(r));
     return true;
   };
   await sleep(0);

@@ -18,6 +18,8 @@ export interface CortexKnobs {
   ignoreStream: boolean;
   /** Raw rows appended to the own-workflow list (malformed items). */
   junkRows: unknown[];
+  /** A cancel ends the run without a final event, and its stream stays open. */
+  silentCancel: boolean;
 }
 
 const KEY = 'ctx-test-key-0123456789abcdef';
@@ -39,7 +41,9 @@ export class FakeCortex extends FakeServer {
   readonly starts: Array<Record<string, unknown>> = [];
   readonly replays: Array<Record<string, unknown>> = [];
   readonly queries: URLSearchParams[] = [];
-  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [] };
+  /** Streams the client hung up on (after a silent cancel). */
+  streamsClosedByClient = 0;
+  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false };
   private seq = 0;
 
   fail(route: string, failure: Failure, times = 1): void {
@@ -97,7 +101,7 @@ export class FakeCortex extends FakeServer {
       case 'cancel': {
         const r = this.runs.get(m[5]!);
         if (!r || r.workflow !== wf) return error(404, 'Run not found');
-        if (r.status === 'RUNNING' || r.status === 'PENDING') r.cancelRequested = true;
+        if (r.status === 'RUNNING' || r.status === 'PENDING') (r.cancelRequested = true), (r.silentCancel = this.knobs.silentCancel);
         await new Promise((ok) => setTimeout(ok, 1));
         if (r.cancelRequested && r.status !== 'CANCELLED') (r.status = 'CANCELLED'), (r.ended = Date.now());
         return send(200, runView(r));
@@ -182,6 +186,7 @@ export class FakeCortex extends FakeServer {
   private async answer(res: ServerResponse, run: FakeRun, body: Record<string, unknown>): Promise<void> {
     if (body['stream'] === true && !this.knobs.ignoreStream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const hungUp = new Promise((closed) => res.on('close', closed));
       let sent = 0;
       const drop = this.knobs.dropStreamAfter;
       this.knobs.dropStreamAfter = null;
@@ -197,7 +202,10 @@ export class FakeCortex extends FakeServer {
       run.listeners.add(listener);
       await run.done;
       run.listeners.delete(listener);
-      if (!res.destroyed) res.end();
+      if (run.silentCancel) {
+        await hungUp;
+        this.streamsClosedByClient++;
+      } else if (!res.destroyed) res.end();
       return;
     }
     if (body['background'] !== true) await run.done;

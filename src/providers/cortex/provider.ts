@@ -1,9 +1,9 @@
 import { WorkflowError } from '../../core/errors.js';
-import { isPlainObject } from '../../core/json.js';
+import { isPlainObject, parseJsonOr } from '../../core/json.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { OpenResponse } from '../../http/client.js';
-import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunStatus, RunUpdate, StartRequest } from '../types.js';
+import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../types.js';
 import { CortexCatalog, type VersionInfo } from './catalog.js';
 import { CortexClient, type ListFilters, type Scope } from './client.js';
 import { uploadsFor } from './files.js';
@@ -97,7 +97,7 @@ export class CortexProvider implements Provider {
     } catch (err) {
       throw new WorkflowError('outcome_unknown', `The answer to ${what} broke off, so nothing was sent again: the run may or may not have started. Check the recent runs before starting it again.`, { detail: String(err) });
     }
-    const parsed = CortexRun.safeParse(JSON.parse(text || 'null'));
+    const parsed = CortexRun.safeParse(parseJsonOr(text, null));
     if (!parsed.success) throw new WorkflowError('bad_response', `Cortex answered ${what} in an unexpected shape; the run may have started. Check the recent runs before starting it again.`, { detail: text.slice(0, 2000) });
     return { ...toRun(parsed.data, workflowId, input), input };
   }
@@ -122,8 +122,7 @@ export class CortexProvider implements Provider {
     this.observers.set(run.runId, { onUpdate, open });
     try {
       const last = await followStream(open, onUpdate, signal, this.opts.log, `cortex run ${run.runId}`);
-      const u = runUpdateOf(last);
-      if (u.status !== 'completed' && u.status !== 'failed' && u.status !== 'cancelled' && !signal.aborted) this.opts.log.info(`cortex run ${run.runId}: the stream ended before the run did; polling it`);
+      if (!isTerminal(runUpdateOf(last).status) && !signal.aborted && !open.stopped) this.opts.log.info(`cortex run ${run.runId}: the stream ended before the run did; polling it`);
     } finally {
       this.observers.delete(run.runId);
     }
@@ -155,7 +154,7 @@ export class CortexProvider implements Provider {
     return `Retention of run ${run.runId} set to ${days === -1 ? 'forever' : `${days} days`}${due}.`;
   }
 
-  async history(q: { workflowId?: string | undefined; cursor?: string | undefined; limit: number; status?: RunStatus | undefined; origin?: string | undefined; signal?: AbortSignal | undefined }): Promise<{ runs: Run[]; nextCursor: string | null }> {
+  async history(q: HistoryRequest): Promise<{ runs: Run[]; nextCursor: string | null }> {
     // Cortex keeps run history per workflow; across workflows, the journal is what we have.
     if (!q.workflowId || this.scopeOf(q.workflowId) === 'discover') return { runs: [], nextCursor: null };
     const page = q.cursor ? Number(q.cursor) : undefined;

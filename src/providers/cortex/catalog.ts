@@ -1,5 +1,6 @@
 import { isPlainObject } from '../../core/json.js';
 import type { Logger } from '../../core/log.js';
+import { mapLimit } from '../../core/pool.js';
 import type { CatalogListing, CatalogProblem, JSONSchema, Workflow, WorkflowVersion } from '../types.js';
 import type { CortexClient, ListFilters, Scope } from './client.js';
 import { cortexInputSchema } from './schema.js';
@@ -38,6 +39,8 @@ export interface VersionInfo {
 export class CortexCatalog {
   readonly info = new Map<string, VersionInfo>();
   private readonly versionLists = new Map<string, Promise<CortexVersion[]>>();
+  /** Schema problems already logged: a refresh every few minutes should not repeat them. */
+  private readonly warned = new Set<string>();
 
   constructor(private readonly client: CortexClient, private readonly opts: CatalogOptions) {}
 
@@ -49,20 +52,14 @@ export class CortexCatalog {
     ]);
     const ownIds = new Set(own.map((w) => w.id));
     const queue = [...own.map((w) => ({ w, scope: 'own' as const })), ...shared.filter((w) => !ownIds.has(w.id)).map((w) => ({ w, scope: 'discover' as const }))];
-    const workflows: Array<Workflow | null> = new Array(queue.length).fill(null);
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < queue.length) {
-        const i = next++;
-        const { w, scope } = queue[i]!;
-        try {
-          workflows[i] = await this.workflow(w, scope, problems, signal);
-        } catch (err) {
-          problems.push({ where: `cortex ${w.id}`, message: (err as Error).message });
-        }
+    const workflows = await mapLimit(queue, VERSION_LIST_CONCURRENCY, async ({ w, scope }) => {
+      try {
+        return await this.workflow(w, scope, problems, signal);
+      } catch (err) {
+        problems.push({ where: `cortex ${w.id}`, message: (err as Error).message });
+        return null;
       }
-    };
-    await Promise.all(Array.from({ length: VERSION_LIST_CONCURRENCY }, worker));
+    });
     return { workflows: workflows.filter((w): w is Workflow => w !== null), problems };
   }
 
@@ -109,7 +106,8 @@ export class CortexCatalog {
     const { schema, problems: found } = cortexInputSchema(input, inputDefault);
     for (const message of found) {
       problems.push({ where: `cortex ${workflowId} v${key}`, message });
-      this.opts.log.warn(`cortex ${workflowId} v${key}: ${message}`);
+      const line = `cortex ${workflowId} v${key}: ${message}`;
+      if (!this.warned.has(line)) this.warned.add(line), this.opts.log.warn(line);
     }
     const fileFields = isPlainObject(input) ? Object.entries(input).filter(([, d]) => isPlainObject(d) && d['type'] === 'file').map(([k]) => k) : [];
     const { schema: withArgs, retentionArg } = this.withRetention(schema);

@@ -1,6 +1,7 @@
 import { FormData } from 'undici';
 import { z } from 'zod';
 import type { Logger } from '../../core/log.js';
+import { mapLimit } from '../../core/pool.js';
 import { RateGate } from '../../http/gate.js';
 import { HttpClient, type Headers, type HttpClientOptions, type OpenResponse } from '../../http/client.js';
 import * as W from './wire.js';
@@ -135,15 +136,7 @@ export class CortexClient {
     }
     const pages: number[] = [];
     for (let p = next; pages.length < MAX_PAGES && (pages.length + 1) * take < count; p++) pages.push(p);
-    const results: unknown[][] = new Array(pages.length);
-    let cursor = 0;
-    const worker = async (): Promise<void> => {
-      while (cursor < pages.length) {
-        const i = cursor++;
-        results[i] = await this.http.request({ method: 'GET', path, query: { ...query, page: pages[i]!, take }, schema: list, kind: 'read', what, signal });
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PAGE_CONCURRENCY, pages.length) }, worker));
+    const results = await mapLimit(pages, PAGE_CONCURRENCY, (page) => this.http.request({ method: 'GET', path, query: { ...query, page, take }, schema: list, kind: 'read', what, signal }));
     for (const r of results) out.push(...r);
     return this.items(out, item, what);
   }

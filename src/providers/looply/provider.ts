@@ -1,5 +1,6 @@
 import { systemClock, type Clock } from '../../core/clock.js';
 import { WorkflowError } from '../../core/errors.js';
+import { semaphore } from '../../core/pool.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
@@ -176,20 +177,4 @@ export class LooplyProvider implements Provider {
   }
 
   async close(): Promise<void> {}
-}
-
-/** At most `width` of the given tasks run at once. */
-function semaphore(width: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let running = 0;
-  const queue: Array<() => void> = [];
-  return async (task) => {
-    if (running >= width) await new Promise<void>((r) => queue.push(r));
-    running++;
-    try {
-      return await task();
-    } finally {
-      running--;
-      queue.shift()?.();
-    }
-  };
 }

@@ -60,8 +60,23 @@ describe('cortex mapping', () => {
     assert.deepEqual(mapped.output, { a: 1 });
     assert.equal(mapped.version, '3');
     assert.ok(mapped.endedAt, 'an ended run gets an end time even when Cortex sends none');
-    assert.deepEqual(stepsOf(run), [{ key: 's1', name: 'model "s1"', status: 'completed', at: '1970-01-01T00:00:01.000Z' }]);
-    assert.equal(stepsOf(CortexRun.parse({ id: 'r2', status: 'RUNNING', output: [{ key: 'a', status: 'RUNNING' }] }))[0]!.key, 'a');
+    assert.deepEqual(stepsOf(run.output), [{ key: 's1', name: 'model "s1"', status: 'completed', at: '1970-01-01T00:00:01.000Z' }]);
+    assert.equal(stepsOf(CortexRun.parse({ id: "r2", status: "RUNNING", output: [{ key: "a", status: "RUNNING" }] }).output)[0]!.key, "a");
     assert.equal(toRun(CortexRun.parse({ id: 'r3', status: 'FAILED', error: 'boom' }), 'w', {}).error, 'boom');
+  });
+});
+
+describe('cortex run mapping is lenient where the contract is loose', () => {
+  it('epoch dates, an object error, numeric-text versions and odd steps never hide a run', async () => {
+    const { CortexRun, CortexVersion } = await import('../../src/providers/cortex/wire.js');
+    const { runUpdateOf } = await import('../../src/providers/cortex/map.js');
+    const r = CortexRun.parse({ id: 'r1', status: 'FAILED', error: { code: 'E1', detail: 'x' }, version: '3', started_at: 0, ended_at: 1000, output: { a: { status: 'FAILED', type: 'code' }, b: 'junk', c: { type: 'model' } } });
+    const u = runUpdateOf(r);
+    assert.equal(u.status, 'failed');
+    assert.equal(u.error, '{"code":"E1","detail":"x"}');
+    assert.equal(u.startedAt, '1970-01-01T00:00:00.000Z');
+    assert.equal(u.endedAt, '1970-01-01T00:00:01.000Z');
+    assert.deepEqual(u.steps!.map((s) => `${s.key}:${s.status}`), ['a:failed', 'c:unknown']);
+    assert.equal(CortexVersion.parse({ id: 'v', version: '7', created_at: 1700000000000 }).version, 7);
   });
 });

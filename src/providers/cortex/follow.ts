@@ -2,7 +2,7 @@ import { WorkflowError } from '../../core/errors.js';
 import { isPlainObject, parseJsonOr } from '../../core/json.js';
 import type { Logger } from '../../core/log.js';
 import { isTerminal, type RunStatus, type RunStep, type RunUpdate } from '../types.js';
-import { statusOf } from './map.js';
+import { runUpdateOf, stepOf } from './map.js';
 import { applyEvent, parseSse, type RunState, type SseEvent } from './stream.js';
 import { CortexRun } from './wire.js';
 
@@ -45,31 +45,10 @@ function unknownOutcome(what: string, detail: string): WorkflowError {
   return new WorkflowError('outcome_unknown', `The stream of ${what} broke off before Cortex said which run it started, so nothing was sent again: the run may or may not have started. Check the recent runs (list_runs with a workflow_id) before starting it again.`, { detail });
 }
 
-/** The run as the stream last described it, as a change for the tracker. */
-export function runUpdateOf(state: RunState): RunUpdate & { status: RunStatus } {
-  const status = statusOf(String(state['status'] ?? ''));
-  const done = isTerminal(status);
-  const error = typeof state['error'] === 'string' ? state['error'] : null;
-  return {
-    status, steps: stepsOfState(state),
-    // The steps' own outputs stay with the run (its resource), apart from the result.
-    raw: { status: state['status'], ...(isPlainObject(state.output) ? { steps: state.output } : {}), ...(state['usage'] !== undefined ? { usage: state['usage'] } : {}) },
-    ...(status === 'completed' ? { output: state['result'] ?? null } : {}),
-    ...(status === 'failed' ? { error: error ?? 'the run failed' } : status === 'cancelled' ? { error: error ?? 'cancelled' } : {}),
-    ...(typeof state['started_at'] === 'string' ? { startedAt: state['started_at'] } : {}),
-    ...(done ? { endedAt: typeof state['ended_at'] === 'string' ? state['ended_at'] : new Date().toISOString() } : {}),
-  };
-}
-
-export function stepsOfState(state: RunState): RunStep[] {
-  const output = isPlainObject(state.output) ? state.output : {};
-  return Object.entries(output).filter(([, s]) => isPlainObject(s)).map(([key, s]) => stepOf(key, s));
-}
-
-function stepOf(key: string, s: Record<string, unknown>): RunStep {
-  const type = typeof s['type'] === 'string' ? s['type'] : null;
-  const at = typeof s['end'] === 'number' ? s['end'] : typeof s['start'] === 'number' ? s['start'] : Date.now();
-  return { key, ...(type ? { name: `${type} "${key}"` } : {}), status: statusOf(String(s['status'] ?? '')), at: new Date(at).toISOString() };
+/** The stream's state as a run: the snapshot with merged steps, its fields read leniently. */
+export function runOfState(state: RunState): CortexRun | null {
+  const parsed = CortexRun.safeParse(state);
+  return parsed.success ? parsed.data : null;
 }
 
 /** `step "summarize" (model) running`, with how much text a streaming model step has produced. */
@@ -104,7 +83,9 @@ export async function followStream(open: OpenStream, onUpdate: (u: RunUpdate) =>
       }
       state = applyEvent(state, event, data) ?? state;
       if (event === 'run') {
-        const u = runUpdateOf(state);
+        const run = runOfState(state);
+        if (!run) continue;
+        const u = runUpdateOf(run);
         for (const s of u.steps ?? []) seen.set(s.key, s.status);
         onUpdate(u);
         if (isTerminal(u.status)) break;

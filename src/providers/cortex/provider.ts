@@ -7,8 +7,8 @@ import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, 
 import { CortexCatalog, type VersionInfo } from './catalog.js';
 import { CortexClient, type ListFilters, type Scope } from './client.js';
 import { uploadsFor } from './files.js';
-import { followStream, openRunStream, runUpdateOf, type OpenStream } from './follow.js';
-import { statusOf, toRun } from './map.js';
+import { followStream, openRunStream, runOfState, type OpenStream } from './follow.js';
+import { runUpdateOf, statusOf, toRun } from './map.js';
 import { CortexRun, type Retention, type RunBody } from './wire.js';
 
 export interface CortexProviderOptions {
@@ -122,16 +122,15 @@ export class CortexProvider implements Provider {
     this.observers.set(run.runId, { onUpdate, open });
     try {
       const last = await followStream(open, onUpdate, signal, this.opts.log, `cortex run ${run.runId}`);
-      if (!isTerminal(runUpdateOf(last).status) && !signal.aborted && !open.stopped) this.opts.log.info(`cortex run ${run.runId}: the stream ended before the run did; polling it`);
+      const lastRun = runOfState(last);
+      if (!(lastRun && isTerminal(statusOf(lastRun.status))) && !signal.aborted && !open.stopped) this.opts.log.info(`cortex run ${run.runId}: the stream ended before the run did; polling it`);
     } finally {
       this.observers.delete(run.runId);
     }
   }
 
   async poll(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }> {
-    const r = await this.client.getRun(run.workflowId, run.runId, signal);
-    const state = r as unknown as Parameters<typeof runUpdateOf>[0];
-    return runUpdateOf(Array.isArray(r.output) ? { ...state, output: Object.fromEntries(r.output.map((s, i) => [s.key ?? String(i), s])) } : state);
+    return runUpdateOf(await this.client.getRun(run.workflowId, run.runId, signal));
   }
 
   async cancel(run: Run): Promise<CancelOutcome> {

@@ -1,14 +1,24 @@
 import { z } from 'zod';
 
-/** Raw Cortex JSON (providers.md §2); tolerant of nulls and of fields the contract marks optional. */
+/** A date as ISO text: Cortex documents strings; epoch milliseconds are taken too. */
+const when = z.union([z.string(), z.number()]).nullish().transform((v) => (typeof v === 'number' ? new Date(v).toISOString() : (v ?? null)));
+/** A message: text as it is, anything else (an object) as its JSON. */
+const message = z.unknown().transform((v) => (v === undefined || v === null ? null : typeof v === 'string' ? v : JSON.stringify(v))).optional();
+/** Version numbers are numbers; numeric text is taken too. */
+const versionNumber = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
+
+/**
+ * Raw Cortex JSON (providers.md §2). Only what we cannot do without is strict (ids, statuses,
+ * version numbers); everything else is tolerant, so one odd field never hides a run or a workflow.
+ */
 export const CortexVersion = z.looseObject({
   id: z.string().min(1),
-  version: z.number(),
+  version: versionNumber,
   workflow_id: z.string().nullish(),
   description: z.string().nullish(),
   input: z.unknown().optional(),
   input_default: z.unknown().optional(),
-  created_at: z.string().nullish(),
+  created_at: when,
 });
 export type CortexVersion = z.output<typeof CortexVersion>;
 
@@ -26,29 +36,19 @@ export const CortexWorkflow = z.looseObject({
 });
 export type CortexWorkflow = z.output<typeof CortexWorkflow>;
 
-export const StepRun = z.looseObject({
-  status: z.string(),
-  key: z.string().optional(),
-  type: z.string().nullish(),
-  output: z.unknown().optional(),
-  error: z.string().nullish(),
-  start: z.number().nullish(),
-  end: z.number().nullish(),
-});
-
 export const CortexRun = z.looseObject({
   id: z.string().min(1),
   status: z.string(),
   workflow_id: z.string().nullish(),
   result: z.unknown().optional(),
   input: z.unknown().optional(),
-  /** Per step (older API revisions sent an array). */
-  output: z.union([z.record(z.string(), StepRun), z.array(StepRun)]).nullish(),
-  error: z.string().nullish(),
-  version: z.number().nullish(),
-  started_at: z.string().nullish(),
-  ended_at: z.string().nullish(),
-  created_at: z.string().nullish(),
+  /** Per step, keyed by step key (older API revisions sent an array); read by `stepOutputs`. */
+  output: z.unknown().optional(),
+  error: message,
+  version: versionNumber.nullish(),
+  started_at: when,
+  ended_at: when,
+  created_at: when,
 });
 export type CortexRun = z.output<typeof CortexRun>;
 

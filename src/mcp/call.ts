@@ -6,7 +6,7 @@ import type { JournalRun } from '../runs/journal.js';
 import { errorResult, runResult } from './envelope.js';
 import { ProgressReporter } from './progress.js';
 import type { PreparedSchema } from './schema.js';
-import type { CallContext } from './tool.js';
+import { waitBudgetMs, type CallContext } from './tool.js';
 
 export function invalidArguments(tool: string, problems: string[]): CallToolResult {
   const list = problems.map((p) => `- ${p}`).join('\n');
@@ -33,7 +33,7 @@ export async function startAndAwait(
     return errorResult(publicMessage(err));
   }
   deps.log.debug(`${target.toolName}: started run ${run.provider}/${run.runId}`);
-  return awaitRun(ctx, run, deps.settings.waitSeconds * 1000);
+  return awaitRun(ctx, run, waitBudgetMs(ctx));
 }
 
 /**

@@ -4,13 +4,14 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
-  type CallToolResult, type LoggingLevel, type ServerNotification, type ServerRequest, type Tool,
+  type CallToolResult, type CreateTaskResult, type LoggingLevel, type ServerNotification, type ServerRequest, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { errorResult, runUri } from './envelope.js';
+import { RunTaskStore, startTask } from './tasks.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
 import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
 import { STATIC_TOOLS } from './tools/index.js';
@@ -33,19 +34,26 @@ export function isCompact(deps: McpDeps): boolean {
   return deps.settings.tools === 'compact' || deps.catalog.tools.length > deps.settings.maxTools;
 }
 
+/** Tools that start a run may also be called as MCP tasks. */
+const TASK_TOOLS = new Set(['run_workflow', 'replay_run']);
+const asTask = (t: Tool): Tool => ({ ...t, execution: { taskSupport: 'optional' } });
+
 export function listedTools(deps: McpDeps): Tool[] {
   const { toolsets, readOnly } = deps.settings;
   const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool);
   const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool);
-  return [...workflows, ...statics];
+  return [...workflows.map(asTask), ...statics.map((t) => (TASK_TOOLS.has(t.name) ? asTask(t) : t))];
 }
 
 export function createMcpServer(deps: McpDeps): McpConnection {
+  const taskStore = new RunTaskStore();
   const server = new Server(
     { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
     {
-      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {} },
+      // Tasks: no `list` (tasks are bound to no auth context; their ids are unguessable instead).
+      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {}, tasks: { cancel: {}, requests: { tools: { call: {} } } } },
       instructions: INSTRUCTIONS,
+      taskStore,
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/resources/list_changed'],
     },
   );
@@ -79,9 +87,15 @@ export function createMcpServer(deps: McpDeps): McpConnection {
     return { tools: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult> => deps.redact(await callTool(req.params.name, req.params.arguments, extra)));
-  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>): Promise<CallToolResult> => {
-    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots };
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
+    const { name, arguments: args } = req.params;
+    if (!req.params.task) return deps.redact(await callTool(name, args, extra));
+    const tool = listedTools(deps).find((t) => t.name === name);
+    if (tool?.execution?.taskSupport !== 'optional') throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
+    return startTask(taskStore, extra, deps.log, async (overrides) => deps.redact(await callTool(name, args, extra, overrides)));
+  });
+  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, overrides: Partial<CallContext> = {}): Promise<CallToolResult> => {
+    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots, ...overrides };
     const listed = listedTools(deps).some((t) => t.name === name);
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
@@ -150,6 +164,7 @@ export function createMcpServer(deps: McpDeps): McpConnection {
       stopLog();
       stopTools();
       stopRuns();
+      taskStore.cleanup();
       await server.close();
     },
   };

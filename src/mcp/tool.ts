@@ -29,6 +29,13 @@ export interface CallContext {
   clientRoots(): Promise<string[] | null>;
   /** True once the connection is closing: an abort then means "detach", not "cancel". */
   closing(): boolean;
+  /** How long a call that starts a run waits for it; the server's wait budget when absent (a task waits to the end). */
+  waitMs?: number;
+}
+
+/** The wait budget of a call that starts a run. */
+export function waitBudgetMs(ctx: CallContext): number {
+  return ctx.waitMs ?? ctx.deps.settings.waitSeconds * 1000;
 }
 
 export interface StaticTool<S extends z.ZodObject = z.ZodObject> {

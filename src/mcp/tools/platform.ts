@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
 import type { Run } from '../../providers/types.js';
-import { defineTool, type CallContext, type McpDeps } from '../tool.js';
+import { defineTool, waitBudgetMs, type CallContext, type McpDeps } from '../tool.js';
 import { handle } from './runs.js';
 
 /** Tools only some platforms support: each is listed only when a configured provider has the method. */
@@ -91,7 +91,7 @@ export const replayRun = defineTool({
     if (typeof earlier === 'string') return errorResult(earlier);
     try {
       const run = ctx.deps.tracker.adopt(impl, await impl.replay(earlier, args.step_key, args.retention));
-      return awaitRun(ctx, run, ctx.deps.settings.waitSeconds * 1000);
+      return awaitRun(ctx, run, waitBudgetMs(ctx));
     } catch (err) {
       return errorResult((err as Error).message);
     }

@@ -38,22 +38,25 @@ export function isCompact(deps: McpDeps): boolean {
 const TASK_TOOLS = new Set(['run_workflow', 'replay_run']);
 const asTask = (t: Tool): Tool => ({ ...t, execution: { taskSupport: 'optional' } });
 
-export function listedTools(deps: McpDeps): Tool[] {
+export function listedTools(deps: McpDeps, tasks = true): Tool[] {
   const { toolsets, readOnly } = deps.settings;
   const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool);
   const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool);
+  if (!tasks) return [...workflows, ...statics];
   return [...workflows.map(asTask), ...statics.map((t) => (TASK_TOOLS.has(t.name) ? asTask(t) : t))];
 }
 
-export function createMcpServer(deps: McpDeps): McpConnection {
-  const taskStore = new RunTaskStore();
+/** `tasks: false` where a connection lasts one request (stateless HTTP): a task could never be read back. */
+export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): McpConnection {
+  const withTasks = opts.tasks ?? true;
+  const taskStore = withTasks ? new RunTaskStore() : undefined;
   const server = new Server(
     { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
     {
       // Tasks: no `list` (tasks are bound to no auth context; their ids are unguessable instead).
-      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {}, tasks: { cancel: {}, requests: { tools: { call: {} } } } },
+      capabilities: { tools: { listChanged: true }, resources: { subscribe: true, listChanged: true }, completions: {}, logging: {}, ...(withTasks ? { tasks: { cancel: {}, requests: { tools: { call: {} } } } } : {}) },
       instructions: INSTRUCTIONS,
-      taskStore,
+      ...(taskStore ? { taskStore } : {}),
       debouncedNotificationMethods: ['notifications/tools/list_changed', 'notifications/resources/list_changed'],
     },
   );
@@ -80,7 +83,7 @@ export function createMcpServer(deps: McpDeps): McpConnection {
       warnedCompact = true;
       deps.log.warn(`the catalog has ${deps.catalog.tools.length} workflow tools, over maxTools (${deps.settings.maxTools}); listing only run_workflow, search_workflows and the runs tools`);
     }
-    const all = listedTools(deps);
+    const all = listedTools(deps, withTasks);
     const start = req.params?.cursor === undefined ? 0 : Number.parseInt(Buffer.from(req.params.cursor, 'base64url').toString('utf8'), 10);
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
     const end = start + TOOLS_PAGE;
@@ -90,8 +93,8 @@ export function createMcpServer(deps: McpDeps): McpConnection {
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
     const { name, arguments: args } = req.params;
     if (!req.params.task) return deps.redact(await callTool(name, args, extra));
-    const tool = listedTools(deps).find((t) => t.name === name);
-    if (tool?.execution?.taskSupport !== 'optional') throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
+    const tool = listedTools(deps, withTasks).find((t) => t.name === name);
+    if (!taskStore || tool?.execution?.taskSupport !== 'optional') throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
     return startTask(taskStore, extra, deps.log, async (overrides) => deps.redact(await callTool(name, args, extra, overrides)));
   });
   const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, overrides: Partial<CallContext> = {}): Promise<CallToolResult> => {
@@ -164,7 +167,7 @@ export function createMcpServer(deps: McpDeps): McpConnection {
       stopLog();
       stopTools();
       stopRuns();
-      taskStore.cleanup();
+      taskStore?.cleanup();
       await server.close();
     },
   };

@@ -130,7 +130,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
 
   /** Stateless: a new Server and transport per request (the SDK allows one request each). */
   const handleStateless = async (req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> => {
-    const connection = createMcpServer(app.deps);
+    const connection = createMcpServer(app.deps, { tasks: false });
     const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
     res.on('close', () => void connection.close().catch(() => {}));
     await connection.connect(transport);

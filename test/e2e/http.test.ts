@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { tempDir, until, writeFiles } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 
@@ -150,12 +150,34 @@ describe('Streamable HTTP', () => {
     }
   });
 
+  it('a workflow tool called as an MCP task over HTTP: created at once, result read back with tasks/result', async () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'half.workflow.mjs': "export default { name: 'Half Second', run: () => new Promise((r) => setTimeout(() => r({ ok: true }), 500)) };" });
+    const s = await startHttpServer(['--wait-seconds', '0'], {}, dir);
+    try {
+      const client = await connect(s.url);
+      const kinds: string[] = [];
+      let result: CallToolResult | undefined;
+      for await (const m of client.experimental.tasks.callToolStream({ name: 'local_half_second', arguments: {} }, CallToolResultSchema, { task: { ttl: 30_000 } })) {
+        kinds.push(m.type);
+        if (m.type === 'result') result = m.result as CallToolResult;
+      }
+      assert.equal(kinds[0], 'taskCreated');
+      assert.deepEqual((result?.structuredContent as { status: string; output: unknown }).output, { ok: true });
+      await client.close();
+    } finally {
+      await stopServer(s.child);
+    }
+  });
+
   it('stateless mode serves POST only', async () => {
     const s = await startHttpServer(['--stateless']);
     try {
       const client = await connect(s.url);
       const { tools } = await client.listTools();
       assert.ok(tools.some((t) => t.name === 'local_invoice_total'));
+      assert.equal(client.getServerCapabilities()?.tasks, undefined, 'a task could not be read back by a later request');
+      assert.ok(tools.every((t) => t.execution === undefined));
       const get = await fetch(s.url, { method: 'GET', headers: { accept: 'text/event-stream' } });
       assert.equal(get.status, 405);
       await client.close();

@@ -6,6 +6,7 @@ import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../pro
 import { ENVELOPE_SCHEMA } from './envelope.js';
 import { assignToolNames, type ToolRef } from './naming.js';
 import { prepareSchema, type PreparedSchema } from './schema.js';
+import type { CatalogSnapshots } from './snapshot.js';
 
 export interface ProviderFilter {
   include: string[];
@@ -28,9 +29,21 @@ export interface CatalogOptions {
   filters: ReadonlyMap<string, ProviderFilter>;
   toolNameMax: number;
   log: Logger;
+  /** Where each platform's last catalog is kept between runs (see `seed`). */
+  snapshots?: CatalogSnapshots;
+}
+
+/** A platform listed from its snapshot, not yet from itself. */
+interface Stale {
+  ready: Promise<void>;
+  resolve(): void;
+  /** Why the platform has not answered, once a read failed. */
+  error: string | null;
 }
 
 export const META_KEY = 'io.github.workflows-mcp/workflow';
+/** How long a call to a tool listed from a snapshot waits for its platform's own listing. */
+export const FRESH_WAIT_MS = 30_000;
 const DESCRIPTION_MAX = 1000;
 
 /** A glob (`*`, `?`) over a workflow's id or name, case-insensitive. */
@@ -54,8 +67,45 @@ export class Catalog {
   private fingerprint = '';
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<boolean> | null = null;
+  private readonly stale = new Map<string, Stale>();
 
   constructor(private readonly opts: CatalogOptions) {}
+
+  /**
+   * Lists each remote platform's workflows from its snapshot until the platform answers. Calls
+   * to those tools wait for the real listing (`whenFresh`): only the platform's own answer
+   * knows what a run needs.
+   */
+  seed(): void {
+    for (const p of this.opts.providers) {
+      if (!p.capabilities.listWorkflows || !p.runsOutliveProcess) continue;
+      const workflows = this.opts.snapshots?.load(p.name);
+      if (!workflows?.length) continue;
+      this.listings.set(p.name, workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+      let resolve = (): void => {};
+      const ready = new Promise<void>((r) => (resolve = r));
+      this.stale.set(p.name, { ready, resolve, error: null });
+      this.opts.log.info(`${p.name}: ${workflows.length} workflows listed from the last known catalog until ${p.name} answers`);
+    }
+    this.publish();
+  }
+
+  /**
+   * Null once the provider's tools come from the provider itself; else waits up to `ms` for
+   * that, and says why it is not so (a read failed, or no answer in time).
+   */
+  async whenFresh(provider: string, ms: number): Promise<string | null> {
+    const s = this.stale.get(provider);
+    if (!s) return null;
+    if (s.error === null) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([s.ready, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
+      clearTimeout(timer);
+    }
+    if (!this.stale.has(provider)) return null;
+    const why = s.error ?? `no answer within ${Math.round(ms / 1000)} s`;
+    return `${provider} has not answered since this server started (${why}); its tools are from the last known list, so no run was started. Try again later.`;
+  }
 
   get tools(): readonly WorkflowEntry[] {
     return this.entries;
@@ -124,7 +174,13 @@ export class Catalog {
       const listing = await p.listWorkflows();
       this.listings.set(p.name, listing.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
       this.problems.set(p.name, listing.problems);
+      if (p.capabilities.listWorkflows && p.runsOutliveProcess) this.opts.snapshots?.save(p.name, listing.workflows);
+      const stale = this.stale.get(p.name);
+      this.stale.delete(p.name);
+      if (stale) this.publish(), stale.resolve(); // callers waiting on it see the fresh tools
     } catch (err) {
+      const stale = this.stale.get(p.name);
+      if (stale) stale.error = (err as Error).message;
       // Keep what we had: one provider down must not empty the others' tools, nor its own.
       this.opts.log.warn(`${p.name}: could not list workflows (${(err as Error).message}); keeping the previous list`);
       this.problems.set(p.name, [{ where: p.name, message: (err as Error).message }]);

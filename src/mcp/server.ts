@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
+import { FRESH_WAIT_MS } from './catalog.js';
 import { errorResult, runUri } from './envelope.js';
 import { RunTaskStore, startTask } from './tasks.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
@@ -103,8 +104,12 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): 
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
       if (stat && listed) return await callStatic(stat, args, ctx);
-      const entry = deps.catalog.entry(name);
-      if (entry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
+      const listedEntry = deps.catalog.entry(name);
+      if (listedEntry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
+        const stale = await deps.catalog.whenFresh(listedEntry.workflow.provider, FRESH_WAIT_MS);
+        if (stale) return errorResult(stale);
+        const entry = deps.catalog.entry(name); // as the platform lists it now
+        if (!entry) return errorResult(`The workflow behind tool "${name}" is no longer in the catalog. List the tools again, or use search_workflows.`);
         const workflow = deps.catalog.workflow(entry.workflow.provider, entry.workflow.id) ?? entry.workflow;
         const version = workflow.versions.find((v) => v.key === (entry.pinned ?? workflow.latest));
         if (!version) return errorResult(`Version ${entry.pinned} of ${workflow.id} is no longer available; list the tools again.`);

@@ -6,6 +6,7 @@ import { createLogger, type Logger } from '../core/log.js';
 import { Redactor } from '../core/redact.js';
 import { packageVersion } from '../core/version.js';
 import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
+import { CatalogSnapshots } from '../mcp/snapshot.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
@@ -63,10 +64,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   const filters = new Map<string, ProviderFilter>();
   for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
-  const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log });
-  // A one-shot command needs the whole catalog; a server starts with what loads within 5 s.
-  if (opts.live) await catalog.refreshWithin(5000);
-  else await catalog.refresh();
+  const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log, snapshots: new CatalogSnapshots(config.stateDir, log) });
+  // A one-shot command needs the whole catalog; a server starts with what loads within 5 s,
+  // listing each remote platform from its last known catalog until it answers.
+  if (opts.live) {
+    catalog.seed();
+    await catalog.refreshWithin(5000);
+  } else await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const stopping = new AbortController();

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { startAndAwait, versionOf } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
-import { prepareVersion } from '../catalog.js';
+import { FRESH_WAIT_MS, prepareVersion } from '../catalog.js';
 import { defineTool } from '../tool.js';
 
 export const runWorkflow = defineTool({
@@ -19,6 +19,8 @@ export const runWorkflow = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   async handler(args, ctx) {
+    const stale = await ctx.deps.catalog.whenFresh(args.provider, FRESH_WAIT_MS);
+    if (stale) return errorResult(stale);
     const workflow = ctx.deps.catalog.workflow(args.provider, args.workflow_id);
     if (!workflow) return errorResult(`No workflow "${args.workflow_id}" for provider "${args.provider}" in the catalog. Call search_workflows to find it.`);
     const version = versionOf(workflow, args.version);

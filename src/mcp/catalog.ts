@@ -68,6 +68,8 @@ export class Catalog {
   private readonly listeners = new Set<() => void>();
   private refreshing: Promise<boolean> | null = null;
   private readonly stale = new Map<string, Stale>();
+  /** The current refresh's read of each provider. */
+  private readonly reads = new Map<string, Promise<void>>();
 
   constructor(private readonly opts: CatalogOptions) {}
 
@@ -158,13 +160,17 @@ export class Catalog {
   async refreshWithin(ms: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<void>((r) => (timer = setTimeout(r, ms)));
-    await Promise.race([this.refresh(), late]);
+    const all = this.refresh();
+    // Platforms listed from a snapshot already have tools: only the others are waited for.
+    const unseeded = this.opts.providers.filter((p) => !this.stale.has(p.name)).map((p) => this.reads.get(p.name));
+    await Promise.race([this.stale.size ? Promise.all(unseeded) : all, late]);
     clearTimeout(timer);
   }
 
   private async doRefresh(): Promise<boolean> {
     const before = this.fingerprint;
-    await Promise.all(this.opts.providers.map((p) => this.readProvider(p)));
+    for (const p of this.opts.providers) this.reads.set(p.name, this.readProvider(p));
+    await Promise.all(this.reads.values());
     this.publish();
     return this.fingerprint !== before;
   }
@@ -180,7 +186,7 @@ export class Catalog {
       if (stale) this.publish(), stale.resolve(); // callers waiting on it see the fresh tools
     } catch (err) {
       const stale = this.stale.get(p.name);
-      if (stale) stale.error = (err as Error).message;
+      if (stale) (stale.error = (err as Error).message), stale.resolve(); // waiting calls learn why at once
       // Keep what we had: one provider down must not empty the others' tools, nor its own.
       this.opts.log.warn(`${p.name}: could not list workflows (${(err as Error).message}); keeping the previous list`);
       this.problems.set(p.name, [{ where: p.name, message: (err as Error).message }]);

@@ -4,10 +4,8 @@
  * stalls for a 1,000-chunk stream; catalog build for 500 workflows × 4 versions at 50 ms fake
  * latency, cold and warm. Writes bench/results/cortex.json and its table in bench/README.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { header, report } from './report.js';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/core/log.js';
 import { Redactor } from '../src/core/redact.js';
 import { CortexClient } from '../src/providers/cortex/client.js';
@@ -15,7 +13,6 @@ import { CortexProvider } from '../src/providers/cortex/provider.js';
 import { FakeCortex, type FakeWorkflowDef } from '../test/fakes/cortex/server.js';
 import { startHarness } from '../test/helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
 const pct = (xs: number[], p: number): number => Math.round([...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! * 10) / 10;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -116,7 +113,7 @@ const sse = await completionLatency(fake, 'sse');
 const fallback = await completionLatency(fake, 'fallback');
 const fixed = await fixedPollLatency(fake);
 const results: Record<string, unknown> = {
-  when: new Date().toISOString(), node: process.version, machine: '2 cores (shared; figures are indicative)', runs_each: RUNS,
+  ...header(), runs_each: RUNS,
   sse_completion_to_result_ms_p50: pct(sse, 0.5), sse_completion_to_result_ms_p90: pct(sse, 0.9),
   fixed_1s_poll_completion_to_result_ms_p50: pct(fixed, 0.5), fixed_1s_poll_completion_to_result_ms_p90: pct(fixed, 0.9),
   adaptive_poll_fallback_completion_to_result_ms_p50: pct(fallback, 0.5), adaptive_poll_fallback_completion_to_result_ms_p90: pct(fallback, 0.9),
@@ -125,8 +122,4 @@ const results: Record<string, unknown> = {
 await fake.close();
 Object.assign(results, await catalog());
 results['goals'] = 'sse_completion_to_result_ms_p50 <= 50; chunks_1000_event_loop_max_ms <= 50';
-writeFileSync(join(root, 'bench/results/cortex.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n');
-const readme = join(root, 'bench/README.md');
-writeFileSync(readme, readFileSync(readme, 'utf8').replace(/(<!-- cortex-results -->\n)[\s\S]*?(<!-- \/cortex-results -->)/, `$1| figure | value |\n| --- | --- |\n${rows}\n$2`));
-process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+report('cortex', 'cortex-results', results);

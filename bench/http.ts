@@ -4,16 +4,13 @@
  * on /healthz — and calls per second for a no-op workflow. Writes bench/results/http.json and
  * its table in bench/README.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { header, report } from './report.js';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { startHttpServer, stopServer } from '../test/helpers/http.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function health(url: string): Promise<{ rss_mb: number; event_loop_delay_p99_ms: number }> {
@@ -49,11 +46,7 @@ async function once(): Promise<Record<string, number>> {
 
 const runs = [await once(), await once(), await once()];
 const keys = Object.keys(runs[0]!);
-const results: Record<string, unknown> = { when: new Date().toISOString(), node: process.version, machine: '2 cores (shared; figures are indicative)', runs: runs.length };
+const results: Record<string, unknown> = { ...header(), runs: runs.length };
 for (const k of keys) results[k] = median(runs.map((r) => r[k]!));
 results['goals'] = 'rss_peak_1000_in_flight_mb <= 250, event_loop_delay_p99_ms <= 50';
-writeFileSync(join(root, 'bench/results/http.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n');
-const readme = join(root, 'bench/README.md');
-writeFileSync(readme, readFileSync(readme, 'utf8').replace(/(<!-- http-results -->\n)[\s\S]*?(<!-- \/http-results -->)/, `$1| figure | value |\n| --- | --- |\n${rows}\n$2`));
-process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+report('http', 'http-results', results);

@@ -4,10 +4,8 @@
  * workflows × 4 versions at 50 ms fake latency, cold and warm; tool-call overhead against
  * calling the fake directly. Writes bench/results/looply.json and its table in bench/README.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { header, report } from './report.js';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { createLogger } from '../src/core/log.js';
 import { Redactor } from '../src/core/redact.js';
 import { LooplyClient } from '../src/providers/looply/client.js';
@@ -18,7 +16,6 @@ import { FakeLooply } from '../test/fakes/looply/server.js';
 import { fakeClock, simulate } from '../test/helpers/clock.js';
 import { startHarness, tempDir } from '../test/helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -85,15 +82,11 @@ async function overhead(): Promise<Record<string, number>> {
   return { polling_budget_requests_per_second: 5, direct_trigger_and_read_ms_p50: Math.round(d * 100) / 100, mcp_tool_call_ms_p50: Math.round(m * 100) / 100, overhead_ms_p50: Math.round((m - d) * 100) / 100 };
 }
 
-const results: Record<string, unknown> = { when: new Date().toISOString(), node: process.version, machine: '2 cores (shared; figures are indicative)' };
+const results: Record<string, unknown> = header();
 for (const s of [5, 60, 600]) {
   results[`requests_${s}s_run`] = await requestsPerRun(s);
   results[`requests_${s}s_run_at_fixed_1s`] = s + 1 + 1;
 }
 Object.assign(results, await catalog(), await overhead());
 results['goals'] = 'requests_60s_run <= 15, catalog_cold_ms <= 3000';
-writeFileSync(join(root, 'bench/results/looply.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n');
-const readme = join(root, 'bench/README.md');
-writeFileSync(readme, readFileSync(readme, 'utf8').replace(/(<!-- looply-results -->\n)[\s\S]*?(<!-- \/looply-results -->)/, `$1| figure | value |\n| --- | --- |\n${rows}\n$2`));
-process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+report('looply', 'looply-results', results);

@@ -4,17 +4,16 @@
  * process grows while sending it (the file is streamed, not buffered). Writes
  * bench/results/providers.json and its table in bench/README.md.
  */
+import { header, report } from './report.js';
 import { createHash } from 'node:crypto';
-import { writeFileSync, readFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { FakeLeap } from '../test/fakes/leap/server.js';
 import { startHarness, tempDir, until } from '../test/helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function leapLatency(webhooks: boolean): Promise<number> {
@@ -67,12 +66,8 @@ async function upload(): Promise<Record<string, number>> {
   return { upload_bytes: received, upload_ms: Math.round(ms), upload_mb_per_s: Math.round((size / 1048576 / (ms / 1000)) * 10) / 10, upload_rss_growth_mb: Math.round(((peak - before) / 1048576) * 10) / 10, upload_file_mb: 25 };
 }
 
-const results: Record<string, unknown> = { when: new Date().toISOString(), node: process.version, machine: '2 cores (shared; figures are indicative)' };
+const results: Record<string, unknown> = header();
 results['leap_completion_to_result_ms_webhook_p50'] = await leapLatency(true);
 results['leap_completion_to_result_ms_polling_p50'] = await leapLatency(false);
 Object.assign(results, await upload());
-writeFileSync(join(root, 'bench/results/providers.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${String(v)} |`).join('\n');
-const readme = join(root, 'bench/README.md');
-writeFileSync(readme, readFileSync(readme, 'utf8').replace(/(<!-- providers-results -->\n)[\s\S]*?(<!-- \/providers-results -->)/, `$1| figure | value |\n| --- | --- |\n${rows}\n$2`));
-process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+report('providers', 'providers-results', results);

@@ -4,15 +4,15 @@
  * workflows, and server memory with 200 runs in flight. Writes bench/results/local.json and the
  * table in bench/README.md.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { header, report, root } from './report.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = join(root, 'dist/src/cli/bin.js');
 const NOOP = "export default { name: 'Noop', version: 1, input: { type: 'object', properties: { x: { type: 'integer' } } }, run: (i) => ({ x: i.x ?? 0 }) };";
 const SLEEP = "export default { name: 'Sleep', version: 1, input: { type: 'object' }, run: (_i, ctx) => new Promise((r) => { const t = setTimeout(() => r({ ok: true }), 4000); ctx.signal.addEventListener('abort', () => clearTimeout(t)); }) };";
@@ -96,10 +96,5 @@ async function memory(): Promise<Record<string, number>> {
   return { rss_idle_mb: round(idle, 1), rss_200_in_flight_mb: round(peak, 1), kb_per_in_flight_run: round(((peak - idle) * 1024) / 200, 1) };
 }
 
-const results = { when: new Date().toISOString(), node: process.version, machine: '2 cores (shared; figures are indicative)', ...(await callOverhead()), ...(await coldStart()), ...(await memory()) };
-writeFileSync(join(root, 'bench/results/local.json'), `${JSON.stringify(results, null, 2)}\n`);
-const rows = Object.entries(results).map(([k, v]) => `| ${k} | ${v} |`).join('\n');
-const readme = join(root, 'bench/README.md');
-const text = readFileSync(readme, 'utf8').replace(/(<!-- results -->\n)[\s\S]*?(<!-- \/results -->)/, `$1| figure | value |\n| --- | --- |\n${rows}\n$2`);
-writeFileSync(readme, text);
-process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+const results = { ...header(), ...(await callOverhead()), ...(await coldStart()), ...(await memory()) };
+report('local', 'results', results);

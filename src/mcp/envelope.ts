@@ -87,3 +87,12 @@ export function runResult(run: Run, note?: string): CallToolResult {
 export function errorResult(message: string): CallToolResult {
   return { isError: true, content: [{ type: 'text', text: message }] };
 }
+
+/** Runs a tool's work; a failure becomes an `isError` result with its (model-safe) message. */
+export async function resultOrError(work: () => Promise<CallToolResult>): Promise<CallToolResult> {
+  try {
+    return await work();
+  } catch (err) {
+    return errorResult((err as Error).message);
+  }
+}

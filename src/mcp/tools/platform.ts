@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { awaitRun } from '../call.js';
-import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
+import { ENVELOPE_SCHEMA, errorResult, resultOrError } from '../envelope.js';
 import type { Run } from '../../providers/types.js';
 import { defineTool, waitBudgetMs, type CallContext, type McpDeps } from '../tool.js';
 import { handle } from './runs.js';
 
 /** Tools only some platforms support: each is listed only when a configured provider has the method. */
+const earlierWorkflowId = z.string().min(1).optional().describe('Only needed for a run this server did not start.');
+
 /** The run a platform tool acts on: as this server knows it, or by ids alone (started elsewhere). */
 function runFor(ctx: CallContext, provider: string, runId: string, workflowId: string | undefined): Run | string {
   const known = ctx.deps.tracker.get(provider, runId);
@@ -61,11 +63,8 @@ export const setSchedule = defineTool({
   async handler(args, ctx) {
     const provider = ctx.deps.catalog.provider(args.provider);
     if (!provider?.setSchedule) return errorResult(`Provider "${args.provider}" has no schedules to change.`);
-    try {
-      return { content: [{ type: 'text', text: await provider.setSchedule(args.workflow_id, args.version, args.action) }] };
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
+    const setSchedule = provider.setSchedule.bind(provider);
+    return resultOrError(async () => ({ content: [{ type: 'text', text: await setSchedule(args.workflow_id, args.version, args.action) }] }));
   },
 });
 
@@ -78,7 +77,7 @@ export const replayRun = defineTool({
     provider: z.string().min(1).default('cortex'),
     run_id: z.string().min(1).describe('The earlier run.'),
     step_key: z.string().min(1).describe('The key of the step to replay from (the steps are in the run resource).'),
-    workflow_id: z.string().min(1).optional().describe('Only needed for a run this server did not start.'),
+    workflow_id: earlierWorkflowId,
     retention: z.number().optional().describe('Days Cortex keeps the new run\'s data (-1: forever); default from the configuration.'),
   }),
   outputSchema: ENVELOPE_SCHEMA,
@@ -87,14 +86,10 @@ export const replayRun = defineTool({
   async handler(args, ctx) {
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.replay) return errorResult(`Provider "${args.provider}" cannot replay runs.`);
+    const replay = impl.replay.bind(impl);
     const earlier = runFor(ctx, args.provider, args.run_id, args.workflow_id);
     if (typeof earlier === 'string') return errorResult(earlier);
-    try {
-      const run = ctx.deps.tracker.adopt(impl, await impl.replay(earlier, args.step_key, args.retention));
-      return awaitRun(ctx, run, waitBudgetMs(ctx));
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
+    return resultOrError(async () => awaitRun(ctx, ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention)), waitBudgetMs(ctx)));
   },
 });
 
@@ -103,18 +98,15 @@ export const setRunRetention = defineTool({
   title: 'Change how long a run is kept',
   description: 'Changes how many days the platform keeps a run\'s data (Cortex); -1 keeps it forever.',
   toolset: 'runs',
-  input: z.object({ ...handle, provider: z.string().min(1).default('cortex'), days: z.number().describe('Days to keep the run\'s data from now on; -1 keeps it forever.'), workflow_id: z.string().min(1).optional().describe('Only needed for a run this server did not start.') }),
+  input: z.object({ ...handle, provider: z.string().min(1).default('cortex'), days: z.number().describe('Days to keep the run\'s data from now on; -1 keeps it forever.'), workflow_id: earlierWorkflowId }),
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: true },
   available: supports('setRetention'),
   async handler(args, ctx) {
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.setRetention) return errorResult(`Provider "${args.provider}" has no retention to change.`);
+    const setRetention = impl.setRetention.bind(impl);
     const run = runFor(ctx, args.provider, args.run_id, args.workflow_id);
     if (typeof run === 'string') return errorResult(run);
-    try {
-      return { content: [{ type: 'text', text: await impl.setRetention(run, args.days) }] };
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
+    return resultOrError(async () => ({ content: [{ type: 'text', text: await setRetention(run, args.days) }] }));
   },
 });

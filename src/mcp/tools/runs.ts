@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '../../providers/types.js';
 import { listHistory } from '../../runs/history.js';
 import { awaitRun } from '../call.js';
-import { ENVELOPE_SCHEMA, errorResult, runResult, toEnvelope } from '../envelope.js';
+import { ENVELOPE_SCHEMA, errorResult, resultOrError, runResult, toEnvelope } from '../envelope.js';
 import { defineTool } from '../tool.js';
 
 export const handle = {
@@ -54,14 +54,12 @@ export const cancelRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
-    try {
+    return resultOrError(async () => {
       const { run, note } = await ctx.deps.tracker.cancel(args.provider, args.run_id);
       const result = runResult(run, note);
       delete result.isError; // the cancel itself worked
       return result;
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
+    });
   },
 });
 
@@ -85,15 +83,13 @@ export const listRuns = defineTool({
   },
   annotations: readOnly,
   async handler(args, ctx) {
-    try {
+    return resultOrError(async () => {
       const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor }, ctx.signal);
       const runs = page.runs.map(toEnvelope);
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';
       return { structuredContent: { runs, next_cursor: page.nextCursor }, content: [{ type: 'text', text }] };
-    } catch (err) {
-      return errorResult((err as Error).message);
-    }
+    });
   },
 });
 

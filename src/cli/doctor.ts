@@ -1,5 +1,3 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { DoctorCheck } from '../providers/types.js';
 import type { App } from '../serve/app.js';
 import type { CliIo } from './commands.js';
@@ -8,9 +6,11 @@ import type { CliIo } from './commands.js';
 export async function doctorCommand(app: App, configFile: string | null, io: CliIo): Promise<number> {
   const checks: DoctorCheck[] = [];
   checks.push({ name: 'config', ok: true, message: configFile ?? 'no config file; defaults, environment and flags' });
-  const db = join(app.config.stateDir, 'runs.db');
-  const total = app.deps.tracker.list({ limit: 100 }).runs.length;
-  checks.push({ name: 'journal', ok: existsSync(db), message: `${db} (${total === 100 ? '100+' : total} runs)` });
+  try {
+    checks.push({ name: 'journal', ...(await app.deps.tracker.store.check()) });
+  } catch (err) {
+    checks.push({ name: 'journal', ok: false, message: (err as Error).message });
+  }
   for (const name of app.deps.catalog.providerNames()) {
     const provider = app.deps.catalog.provider(name)!;
     try {

@@ -48,12 +48,12 @@ function both<T>(a: string | null, b: string | null, f: (a: string, b: string) =
   return a === null || b === null ? null : f(a, b);
 }
 
-export function listResources(deps: McpDeps, cursor: string | undefined): { resources: Resource[]; nextCursor?: string } {
+export async function listResources(deps: McpDeps, cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
   const workflows: Resource[] = deps.catalog.workflows.map((w) => ({
     uri: workflowUri(w.provider, w.id), name: `${w.provider}/${w.id}`, title: w.name,
     description: `Workflow "${w.name}" on ${w.provider}: versions and input schemas.`, mimeType: 'application/json',
   }));
-  const runs: Resource[] = deps.tracker.list({ limit: RECENT_RUNS }).runs.map((r) => ({
+  const runs: Resource[] = (await deps.tracker.list({ limit: RECENT_RUNS })).runs.map((r) => ({
     uri: runUri(r.provider, r.runId), name: `run ${r.runId}`, title: `${r.provider}/${r.workflowId} run (${r.status})`, mimeType: 'application/json',
     annotations: { lastModified: r.updatedAt, audience: ['user', 'assistant'] },
   }));
@@ -73,7 +73,7 @@ export async function readResource(deps: McpDeps, uri: string): Promise<{ conten
 
 async function resourceBody(deps: McpDeps, p: ParsedUri): Promise<unknown> {
   if (p.kind === 'run') {
-    const run = deps.tracker.get(p.provider, p.runId);
+    const run = await deps.tracker.get(p.provider, p.runId);
     return run ? runDetail(deps, run) : undefined;
   }
   const workflow = deps.catalog.workflow(p.provider, p.workflowId);
@@ -104,13 +104,13 @@ function workflowDetail(deps: McpDeps, w: Workflow): unknown {
 }
 
 /** completion/complete for the templates' arguments. */
-export function complete(deps: McpDeps, template: string, argument: string, value: string, context: Record<string, string>): string[] {
+export async function complete(deps: McpDeps, template: string, argument: string, value: string, context: Record<string, string>): Promise<string[]> {
   if (!TEMPLATES.some((t) => t.uriTemplate === template)) return [];
   const prefix = value.toLowerCase();
   const provider = context['provider'];
   let values: string[] = [];
   if (argument === 'provider') values = deps.catalog.providerNames();
   else if (argument === 'workflow_id') values = deps.catalog.workflows.filter((w) => !provider || w.provider === provider).map((w) => w.id);
-  else if (argument === 'run_id') return deps.tracker.journal.recentRunIds(provider, value, 100);
+  else if (argument === 'run_id') return deps.tracker.store.recentRunIds(provider, value, 100);
   return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(prefix)).slice(0, 100);
 }

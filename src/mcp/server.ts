@@ -131,7 +131,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): 
   server.setRequestHandler(CompleteRequestSchema, async (req) => {
     const ref = req.params.ref;
     if (ref.type !== 'ref/resource') throw new McpError(ErrorCode.InvalidParams, 'This server has no prompts to complete.');
-    const values = complete(deps, ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
+    const values = await complete(deps, ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
     return { completion: { values, total: values.length, hasMore: false } };
   });
   server.setRequestHandler(SetLevelRequestSchema, async (req) => ((logLevel = req.params.level), {}));

@@ -34,9 +34,9 @@ function asJournalRun(run: Run): JournalRun {
  */
 export async function listHistory(tracker: RunTracker, providers: ReadonlyMap<string, Provider>, q: HistoryQuery, signal?: AbortSignal): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
   const impl = q.provider ? providers.get(q.provider) : undefined;
-  if (!impl?.history) return tracker.list(q);
+  if (!impl?.history) return await tracker.list(q);
   const c = decode(q.cursor) ?? { j: null, p: null, done: false };
-  const local = c.j === 'end' ? { runs: [], nextCursor: null } : tracker.list({ ...q, cursor: c.j ?? undefined });
+  const local = c.j === 'end' ? { runs: [], nextCursor: null } : await tracker.list({ ...q, cursor: c.j ?? undefined });
   let remote: { runs: Run[]; nextCursor: string | null } = { runs: [], nextCursor: null };
   if (!c.done) {
     try {
@@ -46,7 +46,8 @@ export async function listHistory(tracker: RunTracker, providers: ReadonlyMap<st
     }
   }
   // The journal's pages show every run it knows; the platform adds only the runs it does not.
-  const fromPlatform = remote.runs.filter((r) => !tracker.journal.get(r.provider, r.runId) && (!q.status || r.status === q.status)).map(asJournalRun);
+  const known = await Promise.all(remote.runs.map((r) => tracker.store.get(r.provider, r.runId)));
+  const fromPlatform = remote.runs.filter((r, i) => !known[i] && (!q.status || r.status === q.status)).map(asJournalRun);
   const runs = [...local.runs, ...fromPlatform].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
   const next: Cursor = { j: local.nextCursor ?? 'end', p: remote.nextCursor, done: remote.nextCursor === null };
   const more = local.nextCursor !== null || remote.nextCursor !== null;

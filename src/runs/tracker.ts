@@ -2,7 +2,7 @@ import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
-import type { Journal, JournalRun, RunQuery } from './journal.js';
+import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { ownerAlive } from './owner.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
@@ -18,10 +18,12 @@ interface Tracked {
   lastMessageWrite: number;
   /** Ends the poller's current wait (after a cancel or resume we want to see the effect soon). */
   wake?: () => void;
+  /** This run's journal writes, one after another so a late write never overtakes an earlier one. */
+  writes: Promise<void>;
 }
 
 export interface TrackerOptions {
-  journal: Journal;
+  store: RunStore;
   providers: ReadonlyMap<string, Provider>;
   log: Logger;
   owner: string;
@@ -48,8 +50,9 @@ export class RunTracker {
     this.watcher = new RunWatcher(this.clock, opts.log);
   }
 
-  get journal(): Journal {
-    return this.opts.journal;
+  /** The run journal, whichever backend keeps it. */
+  get store(): RunStore {
+    return this.opts.store;
   }
 
   get inFlight(): number {
@@ -61,22 +64,29 @@ export class RunTracker {
     return this.adopt(provider, await provider.start(req));
   }
 
-  /** Journals and watches a run a provider started some other way (a replay). */
-  adopt(provider: Provider, run: Run): JournalRun {
+  /**
+   * Journals and watches a run a provider started some other way (a replay). Watching begins at
+   * once (the run's first events are not missed); its updates are written after the insert.
+   */
+  async adopt(provider: Provider, run: Run): Promise<JournalRun> {
     const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.opts.owner, cancelRequested: false, message: null, steps: [] };
-    try {
-      this.opts.journal.insert(run, this.opts.owner, journaled.updatedAt);
-    } catch (err) {
-      this.opts.log.error(`journal: could not record run ${run.provider}/${run.runId}: ${(err as Error).message}`);
-    }
-    this.track(provider, journaled);
+    const inserted = this.opts.store.insert(run, this.opts.owner, journaled.updatedAt).catch((err: Error) => {
+      this.opts.log.error(`journal: could not record run ${run.provider}/${run.runId}: ${err.message}`);
+    });
+    this.track(provider, journaled, inserted);
     this.emit(journaled, true, undefined);
+    await inserted;
     return { ...journaled };
   }
 
-  get(provider: string, runId: string): JournalRun | undefined {
+  async get(provider: string, runId: string): Promise<JournalRun | undefined> {
+    return this.liveCopy(provider, runId) ?? this.opts.store.get(provider, runId);
+  }
+
+  /** The run as this process is watching it, without asking the store. */
+  private liveCopy(provider: string, runId: string): JournalRun | undefined {
     const t = this.live.get(key(provider, runId));
-    return t ? { ...t.run } : this.opts.journal.get(provider, runId);
+    return t ? { ...t.run } : undefined;
   }
 
   /** The fraction done (0..1) when the workflow said so; live runs only. */
@@ -84,9 +94,9 @@ export class RunTracker {
     return this.live.get(key(provider, runId))?.fraction ?? null;
   }
 
-  list(q: RunQuery): { runs: JournalRun[]; nextCursor: string | null } {
-    const page = this.opts.journal.list(q);
-    return { runs: page.runs.map((r) => this.get(r.provider, r.runId) ?? r), nextCursor: page.nextCursor };
+  async list(q: RunQuery): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
+    const page = await this.opts.store.list(q);
+    return { runs: page.runs.map((r) => this.liveCopy(r.provider, r.runId) ?? r), nextCursor: page.nextCursor };
   }
 
   get providers(): ReadonlyMap<string, Provider> {
@@ -106,7 +116,7 @@ export class RunTracker {
 
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
-    const current = this.get(provider, runId);
+    const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
     const tracked = this.live.get(key(provider, runId));
@@ -122,51 +132,51 @@ export class RunTracker {
   }
 
   async cancel(provider: string, runId: string): Promise<{ run: JournalRun; note: string }> {
-    const current = this.get(provider, runId);
+    const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isTerminal(current.status)) return { run: current, note: `The run had already ended (${current.status}); nothing was cancelled.` };
     const tracked = this.live.get(key(provider, runId));
     const impl = this.opts.providers.get(provider);
     if (!tracked && impl && !impl.runsOutliveProcess && current.owner !== this.opts.owner && ownerAlive(current.owner)) {
-      this.opts.journal.requestCancel(provider, runId, this.iso());
+      await this.opts.store.requestCancel(provider, runId, this.iso());
       const run = await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
       return { run, note: isTerminal(run.status) ? 'Cancelled.' : `Cancel requested; the workflows-mcp process that runs it (${current.owner}) will stop it.` };
     }
     if (!impl) throw new WorkflowError('unsupported', `Provider "${provider}" is not configured in this server, so its run cannot be cancelled here.`);
     if (tracked) {
       tracked.run.cancelRequested = true;
-      this.persist(tracked.run);
+      this.persist(tracked);
     }
     const outcome = await impl.cancel(current);
     tracked?.wake?.();
     if (!outcome.accepted) {
       // Said in the journal too; the run is still watched to its real end.
-      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked.run);
-      return { run: this.get(provider, runId) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
+      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked);
+      return { run: (await this.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
     }
     const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : current;
     return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
   }
 
   /** On start: watch again the runs an earlier process left unfinished, or close them honestly. */
-  recover(): void {
-    for (const run of this.opts.journal.unfinished()) {
+  async recover(): Promise<void> {
+    for (const run of await this.opts.store.unfinished()) {
       if (this.live.has(key(run.provider, run.runId))) continue;
       const impl = this.opts.providers.get(run.provider);
       if (!impl) continue;
       if (impl.runsOutliveProcess) {
         this.track(impl, run);
       } else if (run.owner !== this.opts.owner && !ownerAlive(run.owner)) {
-        this.write(run, { status: 'failed', error: 'server stopped while the run was in progress', endedAt: run.endedAt ?? this.iso() });
+        await this.write(run, { status: 'failed', error: 'server stopped while the run was in progress', endedAt: run.endedAt ?? this.iso() });
         this.opts.log.info(`run ${run.provider}/${run.runId} was left unfinished by a stopped server; marked failed`);
       }
     }
   }
 
   /** Cancel requests other processes wrote into the journal for runs this process owns. */
-  pollCancelRequests(): void {
+  async pollCancelRequests(): Promise<void> {
     if (this.live.size === 0) return;
-    for (const r of this.opts.journal.cancelRequests(this.opts.owner)) {
+    for (const r of await this.opts.store.cancelRequests(this.opts.owner)) {
       const t = this.live.get(key(r.provider, r.runId));
       if (t && !t.run.cancelRequested) void this.cancel(r.provider, r.runId).catch((err: Error) => this.opts.log.warn(`cancel of ${r.runId} failed: ${err.message}`));
     }
@@ -185,11 +195,18 @@ export class RunTracker {
       const impl = this.opts.providers.get(t.run.provider);
       if (!impl?.runsOutliveProcess) this.apply(t, { status: 'failed', error: 'server stopped while the run was in progress', endedAt: this.iso() });
     }
+    const writes = [...this.live.values()].map((t) => t.writes);
     this.live.clear();
+    await Promise.all(writes);
   }
 
-  private track(provider: Provider, run: JournalRun): void {
-    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new AbortController(), lastMessageWrite: 0 };
+  /** Resolves when every journal write made so far has landed (tests, and before closing the store). */
+  async flush(): Promise<void> {
+    await Promise.all([...this.live.values()].map((t) => t.writes));
+  }
+
+  private track(provider: Provider, run: JournalRun, inserted: Promise<void> = Promise.resolve()): void {
+    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new AbortController(), lastMessageWrite: 0, writes: inserted };
     this.live.set(key(run.provider, run.runId), tracked);
     this.watch(provider, tracked)
       .catch((err: unknown) => {
@@ -198,7 +215,7 @@ export class RunTracker {
         this.apply(tracked, { status: 'unknown', message: `lost track of the run: ${(err as Error).message}` });
       })
       .finally(() => {
-        if (isTerminal(tracked.run.status) || tracked.observing.signal.aborted) this.live.delete(key(run.provider, run.runId));
+        if (isTerminal(tracked.run.status) || tracked.observing.signal.aborted) this.retire(tracked);
       });
   }
 
@@ -215,7 +232,7 @@ export class RunTracker {
 
   /** Sends a waiting run the answer it waits for, then looks at it again soon. */
   async resume(provider: string, runId: string, payload: Record<string, unknown>, source: string): Promise<void> {
-    const run = this.get(provider, runId);
+    const run = await this.get(provider, runId);
     if (!run) throw notFound(provider, runId);
     const impl = this.opts.providers.get(provider);
     if (!impl?.resume) throw new WorkflowError('unsupported', `Provider "${provider}" cannot resume runs.`);
@@ -242,24 +259,35 @@ export class RunTracker {
     const statusChanged = run.status !== before || u.step !== undefined || (u.output !== undefined && isTerminal(run.status));
     if (statusChanged || this.clock.now() - t.lastMessageWrite >= MESSAGE_WRITE_MS) {
       t.lastMessageWrite = this.clock.now();
-      this.persist(run);
+      this.persist(t);
     }
-    if (isTerminal(run.status)) this.live.delete(key(run.provider, run.runId));
+    if (isTerminal(run.status)) this.retire(t);
     this.emit(run, statusChanged, t);
   }
 
-  private write(run: JournalRun, u: Partial<JournalRun>): void {
+  private async write(run: JournalRun, u: Partial<JournalRun>): Promise<void> {
     const next = { ...run, ...u };
-    this.persist(next);
+    await this.store.update(next, this.iso()).catch((err: Error) => this.writeFailed(next, err));
     this.emit(next, true, undefined);
   }
 
-  private persist(run: JournalRun): void {
-    try {
-      this.opts.journal.update(run, this.iso());
-    } catch (err) {
-      this.opts.log.error(`journal: could not update run ${run.provider}/${run.runId}: ${(err as Error).message}`);
-    }
+  /** Queues a write of the run as it is now, after the run's earlier writes. */
+  private persist(t: Tracked): void {
+    const snapshot = { ...t.run };
+    const now = this.iso();
+    t.writes = t.writes.then(() => this.opts.store.update(snapshot, now)).catch((err: Error) => this.writeFailed(snapshot, err));
+  }
+
+  private writeFailed(run: JournalRun, err: Error): void {
+    this.opts.log.error(`journal: could not update run ${run.provider}/${run.runId}: ${err.message}`);
+  }
+
+  /** Stops counting a run as live once its last write landed, so a read never sees an older row. */
+  private retire(t: Tracked): void {
+    const k = key(t.run.provider, t.run.runId);
+    void t.writes.then(() => {
+      if (this.live.get(k) === t) this.live.delete(k);
+    });
   }
 
   private emit(run: JournalRun, statusChanged: boolean, t: Tracked | undefined): void {

@@ -16,12 +16,12 @@ const JOURNAL_POLL_MS = 500;
  * For runs another process is running: read the journal until they settle, the timeout
  * passes or the signal aborts, reporting changes as they are seen.
  */
-export async function waitOnJournal(read: () => JournalRun | undefined, start: JournalRun, o: WaitOptions & { settle: (s: RunStatus) => boolean }, clock: Clock): Promise<JournalRun> {
+export async function waitOnJournal(read: () => Promise<JournalRun | undefined>, start: JournalRun, o: WaitOptions & { settle: (s: RunStatus) => boolean }, clock: Clock): Promise<JournalRun> {
   const deadline = clock.now() + o.timeoutMs;
   let run = start;
   while (!o.settle(run.status) && clock.now() < deadline && !o.signal?.aborted) {
     await new Promise((r) => setTimeout(r, Math.min(JOURNAL_POLL_MS, Math.max(1, deadline - clock.now()))));
-    const next = read() ?? run;
+    const next = (await read()) ?? run;
     if (next.status !== run.status || next.message !== run.message) o.onUpdate?.(next, { statusChanged: next.status !== run.status });
     run = next;
   }

@@ -11,8 +11,8 @@ import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
 import { startWebhooks } from './webhooks.js';
-import { Journal } from '../runs/journal.js';
 import { currentOwner } from '../runs/owner.js';
+import { openRunStore } from '../runs/store.js';
 import { RunTracker } from '../runs/tracker.js';
 
 export interface App {
@@ -45,15 +45,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
   const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base });
-  let journal: Journal;
-  const dbPath = join(config.stateDir, 'runs.db');
-  try {
-    journal = Journal.open(dbPath);
-  } catch (err) {
-    throw new WorkflowError('config', `stateDir: cannot open the run journal at ${dbPath}: ${(err as Error).message}`);
-  }
-  const tracker = new RunTracker({ journal, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
-  tracker.recover();
+  const store = await openRunStore({ stateDir: config.stateDir });
+  const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
+  await tracker.recover();
   if (webhooks) {
     const byName = new Map(providers.map((p) => [p.name, p]));
     webhooks.route = (provider, token) => {
@@ -91,7 +85,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
       await tracker.close();
       await webhooks?.close();
-      journal.close();
+      await store.close();
     },
   };
 }

@@ -134,7 +134,7 @@ describe('cortex through MCP', () => {
     await assert.rejects(call);
     await until(() => fake.runs.get(runId)?.status === 'CANCELLED', 5000, 'the run cancelled at the fake');
     assert.equal(fake.calls['cancel'], 1);
-    await until(() => h!.app.deps.tracker.get('cortex', runId)?.status === 'cancelled', 5000, 'the journal to say cancelled');
+    await until(async () => (await h!.app.deps.tracker.get('cortex', runId))?.status === 'cancelled', 5000, 'the journal to say cancelled');
   });
 
   it('replay_run starts a new run from a step (body field stepKey) and streams it', async () => {

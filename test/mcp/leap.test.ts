@@ -80,15 +80,15 @@ describe('leap through MCP', () => {
     const e = envelope(await h.call('leap_summarize_article', { url: 'https://example.com/c' }));
     await fake.advance(); // running, with a forged "completed" webhook
     await new Promise((r) => setTimeout(r, 400));
-    assert.equal(h.app.deps.tracker.get('leap', e['run_id'] as string)!.status, 'running', 'the body was not trusted');
+    assert.equal((await h.app.deps.tracker.get('leap', e['run_id'] as string))!.status, 'running', 'the body was not trusted');
     await fake.advance(); // really completed; the token was used, so only polling can tell
-    await until(() => h!.app.deps.tracker.get('leap', e['run_id'] as string)?.status === 'completed', 15_000, 'the fallback poll');
-    assert.deepEqual(h.app.deps.tracker.get('leap', e['run_id'] as string)!.output, { summary: `done ${e['run_id'] as string}` });
+    await until(async () => (await h!.app.deps.tracker.get('leap', e['run_id'] as string))?.status === 'completed', 15_000, 'the fallback poll');
+    assert.deepEqual((await h.app.deps.tracker.get('leap', e['run_id'] as string))!.output, { summary: `done ${e['run_id'] as string}` });
     fake.webhook = 'twice';
     const second = envelope(await h.call('leap_free_form', {}));
     await fake.advance();
     await fake.advance();
-    await until(() => h!.app.deps.tracker.get('leap', second['run_id'] as string)?.status === 'completed', 5000, 'completion');
+    await until(async () => (await h!.app.deps.tracker.get('leap', second['run_id'] as string))?.status === 'completed', 5000, 'completion');
     assert.deepEqual(fake.deliveries.slice(-2), [202, 404], 'a used token is refused');
   });
 
@@ -107,10 +107,10 @@ describe('leap through MCP', () => {
     const e = envelope(await h.call('leap_summarize_article', { url: 'https://example.com/d' }));
     const c = await h.call('cancel_run', { provider: 'leap', run_id: e['run_id'] as string });
     assert.match(text(c), /Leap cannot cancel runs/);
-    assert.equal(h.app.deps.tracker.journal.get('leap', e['run_id'] as string)!.message, 'cancel requested; Leap cannot cancel runs; the run goes on and is watched to its real end');
+    assert.equal((await h.app.deps.tracker.store.get('leap', e['run_id'] as string))!.message, 'cancel requested; Leap cannot cancel runs; the run goes on and is watched to its real end');
     await fake.advance();
     await fake.advance();
-    await until(() => h!.app.deps.tracker.get('leap', e['run_id'] as string)?.status === 'completed', 10_000, 'the real end');
+    await until(async () => (await h!.app.deps.tracker.get('leap', e['run_id'] as string))?.status === 'completed', 10_000, 'the real end');
     assert.ok(!JSON.stringify(c).includes(fake.key) && !h.logs.join('').includes(fake.key));
   });
 });

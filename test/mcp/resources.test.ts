@@ -48,7 +48,7 @@ describe('resources', () => {
     const env = envelope(await h.call('local_slow', { ms: 50, steps: 2 }));
     await h.client.subscribeResource({ uri: env['run_uri'] as string });
     await h.client.subscribeResource({ uri: 'workflows://workflows/local/slow/runs' });
-    await until(() => h!.app.deps.tracker.get('local', env['run_id'] as string)?.status === 'completed', 5000, 'the run to end');
+    await until(async () => (await h!.app.deps.tracker.get('local', env['run_id'] as string))?.status === 'completed', 5000, 'the run to end');
     await until(() => updated.includes(env['run_uri'] as string), 2000, 'resources/updated');
     assert.ok(updated.includes('workflows://workflows/local/slow/runs'));
     await h.client.unsubscribeResource({ uri: env['run_uri'] as string });

@@ -52,8 +52,8 @@ describe('runs through MCP', () => {
     await until(() => runId !== undefined, 5000, 'first progress');
     controller.abort('user pressed stop');
     await assert.rejects(call);
-    await until(() => h!.app.deps.tracker.get('local', runId!)?.status === 'cancelled', 5000, 'cancelled in the journal');
-    assert.equal(h.app.deps.tracker.journal.get('local', runId!)!.status, 'cancelled');
+    await until(async () => (await h!.app.deps.tracker.get('local', runId!))?.status === 'cancelled', 5000, 'cancelled in the journal');
+    assert.equal((await h.app.deps.tracker.store.get('local', runId!))!.status, 'cancelled');
   });
 
   it('a closed connection detaches: the run goes on to the end', async () => {
@@ -62,7 +62,7 @@ describe('runs through MCP', () => {
     void h.call('local_slow', { ms: 100, steps: 3 }, { onprogress: (p) => void (runId ??= (p as ProgressWithMeta)._meta?.['run_id'] as string) }).catch(() => {});
     await until(() => runId !== undefined, 5000, 'first progress');
     await h.client.close();
-    await until(() => h!.app.deps.tracker.get('local', runId!)?.status === 'completed', 5000, 'run completed after the client left');
+    await until(async () => (await h!.app.deps.tracker.get('local', runId!))?.status === 'completed', 5000, 'run completed after the client left');
   });
 
   it('cancel_run stops a running run; cancelling again says it already ended', async () => {

@@ -43,10 +43,10 @@ describe('MCP tasks (experimental): a workflow tool called as a task', () => {
     const first = (await stream.next()).value as Message;
     const taskId = first.task!.taskId;
     assert.match(taskId, /^[0-9a-f]{32}$/, 'unguessable ids');
-    await until(() => h!.app.deps.tracker.list({ limit: 5 }).runs.some((r) => r.status === 'running'), 5000, 'the run to start');
+    await until(async () => (await h!.app.deps.tracker.list({ limit: 5 })).runs.some((r) => r.status === 'running'), 5000, 'the run to start');
     const cancelled = await h.client.experimental.tasks.cancelTask(taskId);
     assert.equal(cancelled.status, 'cancelled');
-    await until(() => h!.app.deps.tracker.list({ limit: 5 }).runs.some((r) => r.status === 'cancelled'), 5000, 'the run cancelled');
+    await until(async () => (await h!.app.deps.tracker.list({ limit: 5 })).runs.some((r) => r.status === 'cancelled'), 5000, 'the run cancelled');
     await stream.return?.(undefined);
     const failing: Message[] = [];
     for await (const m of h.client.experimental.tasks.callToolStream({ name: 'local_fail', arguments: {} }, CallToolResultSchema, { task: { ttl: 60_000 } })) failing.push(m as Message);

@@ -113,7 +113,7 @@ describe('tools/call', () => {
     assert.match(t, /n: must be >= 0/);
     assert.match(t, /extra: is not an accepted field/);
     assert.match(t, /no run was started/);
-    assert.equal(h.app.deps.tracker.list({ limit: 10 }).runs.length, 0);
+    assert.equal((await h.app.deps.tracker.list({ limit: 10 })).runs.length, 0);
   });
 
   it('a failed run is an isError result with the envelope and the error message', async () => {

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { createLogger } from '../../src/core/log.js';
 import { Redactor } from '../../src/core/redact.js';
 import type { Provider, Run, RunUpdate } from '../../src/providers/types.js';
-import { Journal } from '../../src/runs/journal.js';
+import { SqliteRunStore } from '../../src/runs/journal-sqlite.js';
 import { RunTracker } from '../../src/runs/tracker.js';
 
 const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
@@ -33,19 +33,20 @@ const wf = { provider: 'fake', id: 'w', name: 'W', latest: '1', versions: [{ key
 
 describe('run tracker', () => {
   it('journals at start, applies updates, ignores anything after the end', async () => {
-    const journal = Journal.open(':memory:');
+    const journal = SqliteRunStore.open(':memory:');
     const fake = scriptedProvider();
-    const t = new RunTracker({ journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
     const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: { a: 1 } });
-    assert.equal(journal.get('fake', run.runId)!.status, 'queued', 'journaled before anyone waits');
+    assert.equal((await journal.get('fake', run.runId))!.status, 'queued', 'journaled before anyone waits');
     const seen: string[] = [];
     t.onChange((r) => void seen.push(r.status));
     fake.push(run.runId, { status: 'running', message: 'step one' });
     fake.push(run.runId, { step: { key: 's1', name: 'Enrich lead', status: 'running', at: 'now' } });
-    assert.equal(t.get('fake', run.runId)!.message, 'Enrich lead');
+    assert.equal((await t.get('fake', run.runId))!.message, 'Enrich lead');
     fake.push(run.runId, { status: 'completed', output: { ok: 1 } });
     fake.push(run.runId, { status: 'failed', error: 'late noise' });
-    const stored = journal.get('fake', run.runId)!;
+    await t.flush();
+    const stored = (await journal.get('fake', run.runId))!;
     assert.equal(stored.status, 'completed');
     assert.deepEqual(stored.output, { ok: 1 });
     assert.ok(stored.endedAt);
@@ -55,7 +56,7 @@ describe('run tracker', () => {
 
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {
     const fake = scriptedProvider();
-    const t = new RunTracker({ journal: Journal.open(':memory:'), providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: SqliteRunStore.open(':memory:'), providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
     const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const early = await t.wait('fake', run.runId, { timeoutMs: 30 });
     assert.equal(early.status, 'queued');
@@ -65,28 +66,29 @@ describe('run tracker', () => {
   });
 
   it('on start: re-observes runs that outlive the process; marks dead local runs failed; leaves live owners alone', async () => {
-    const journal = Journal.open(':memory:');
+    const journal = SqliteRunStore.open(':memory:');
     const base: Run = { provider: 'fake', workflowId: 'w', runId: 'x', status: 'running', input: {}, output: null, error: null, createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, endedAt: null };
-    journal.insert({ ...base, runId: 'dead' }, 'nohost-that-exists:1', 'now');
-    journal.insert({ ...base, runId: 'deadpid' }, `${(await import('node:os')).hostname()}:999999`, 'now');
-    journal.insert({ ...base, runId: 'alive' }, `${(await import('node:os')).hostname()}:${process.ppid}`, 'now');
+    await journal.insert({ ...base, runId: 'dead' }, 'nohost-that-exists:1', 'now');
+    await journal.insert({ ...base, runId: 'deadpid' }, `${(await import('node:os')).hostname()}:999999`, 'now');
+    await journal.insert({ ...base, runId: 'alive' }, `${(await import('node:os')).hostname()}:${process.ppid}`, 'now');
     const local = scriptedProvider(false);
-    new RunTracker({ journal, providers: new Map([['fake', local.provider]]), log, owner: 'me:2' }).recover();
-    assert.equal(journal.get('fake', 'deadpid')!.status, 'failed');
-    assert.equal(journal.get('fake', 'deadpid')!.error, 'server stopped while the run was in progress');
-    assert.equal(journal.get('fake', 'alive')!.status, 'running', 'its process is alive');
-    assert.equal(journal.get('fake', 'dead')!.status, 'running', 'another host: cannot tell, so left alone');
+    await new RunTracker({ store: journal, providers: new Map([['fake', local.provider]]), log, owner: 'me:2' }).recover();
+    assert.equal((await journal.get('fake', 'deadpid'))!.status, 'failed');
+    assert.equal((await journal.get('fake', 'deadpid'))!.error, 'server stopped while the run was in progress');
+    assert.equal((await journal.get('fake', 'alive'))!.status, 'running', 'its process is alive');
+    assert.equal((await journal.get('fake', 'dead'))!.status, 'running', 'another host: cannot tell, so left alone');
     const remote = scriptedProvider(true);
-    const t = new RunTracker({ journal, providers: new Map([['fake', remote.provider]]), log, owner: 'me:3' });
-    t.recover();
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', remote.provider]]), log, owner: 'me:3' });
+    await t.recover();
     remote.push('alive', { status: 'completed', output: 1 });
-    assert.equal(journal.get('fake', 'alive')!.status, 'completed');
+    await t.flush();
+    assert.equal((await journal.get('fake', 'alive'))!.status, 'completed');
   });
 
   it('cancel asks the provider, and close ends in-process runs honestly', async () => {
     const fake = scriptedProvider();
-    const journal = Journal.open(':memory:');
-    const t = new RunTracker({ journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const journal = SqliteRunStore.open(':memory:');
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
     const a = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const { run, note } = await t.cancel('fake', a.runId);
     assert.equal(run.status, 'cancelled');
@@ -94,13 +96,13 @@ describe('run tracker', () => {
     assert.deepEqual(fake.cancels, [a.runId]);
     const b = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     await t.close(10);
-    assert.equal(journal.get('fake', b.runId)!.status, 'failed');
+    assert.equal((await journal.get('fake', b.runId))!.status, 'failed');
   });
 });
 
 describe('run watcher', () => {
   it('a push that ends before the run does is followed by polling, and only then', async () => {
-    const journal = Journal.open(':memory:');
+    const journal = SqliteRunStore.open(':memory:');
     const fake = scriptedProvider(true);
     let polls = 0;
     const provider: Provider = {
@@ -110,7 +112,7 @@ describe('run watcher', () => {
       poll: async () => (polls++, { status: 'completed', output: { from: 'poll' } }),
       pollSchedule: { firstMs: 1, factor: 1, capMs: 1, waitingMs: 1 },
     };
-    const t = new RunTracker({ journal, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
     const run = await t.start(provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const done = await t.wait('fake', run.runId, { timeoutMs: 5000 });
     assert.equal(done.status, 'completed');
@@ -118,7 +120,7 @@ describe('run watcher', () => {
     assert.equal(polls, 1);
     const pushedToEnd: Provider = { ...provider, observe: async (_r, onUpdate) => onUpdate({ status: 'completed', output: { from: 'push' } }) };
     polls = 0;
-    const t2 = new RunTracker({ journal, providers: new Map([['fake', pushedToEnd]]), log, owner: 'me:1' });
+    const t2 = new RunTracker({ store: journal, providers: new Map([['fake', pushedToEnd]]), log, owner: 'me:1' });
     const r2 = await t2.start(pushedToEnd, { workflow: wf, version: wf.versions[0]!, input: {} });
     assert.deepEqual((await t2.wait('fake', r2.runId, { timeoutMs: 5000 })).output, { from: 'push' });
     await new Promise((r) => setTimeout(r, 20));

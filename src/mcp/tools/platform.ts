@@ -9,8 +9,8 @@ import { handle } from './runs.js';
 const earlierWorkflowId = z.string().min(1).optional().describe('Only needed for a run this server did not start.');
 
 /** The run a platform tool acts on: as this server knows it, or by ids alone (started elsewhere). */
-function runFor(ctx: CallContext, provider: string, runId: string, workflowId: string | undefined): Run | string {
-  const known = ctx.deps.tracker.get(provider, runId);
+async function runFor(ctx: CallContext, provider: string, runId: string, workflowId: string | undefined): Promise<Run | string> {
+  const known = await ctx.deps.tracker.get(provider, runId);
   if (known) return known;
   if (!workflowId) return `Run "${runId}" is not known to this server; pass its workflow_id too.`;
   return { provider, workflowId, runId, status: 'unknown', input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
@@ -33,7 +33,7 @@ export const resumeRun = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   available: supports('resume'),
   async handler(args, ctx) {
-    const run = ctx.deps.tracker.get(args.provider, args.run_id);
+    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
     if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
     if (run.status !== 'waiting') return errorResult(`Run ${args.run_id} is ${run.status}, not waiting, so there is nothing to resume.`);
     try {
@@ -87,9 +87,9 @@ export const replayRun = defineTool({
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.replay) return errorResult(`Provider "${args.provider}" cannot replay runs.`);
     const replay = impl.replay.bind(impl);
-    const earlier = runFor(ctx, args.provider, args.run_id, args.workflow_id);
+    const earlier = await runFor(ctx, args.provider, args.run_id, args.workflow_id);
     if (typeof earlier === 'string') return errorResult(earlier);
-    return resultOrError(async () => awaitRun(ctx, ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention)), waitBudgetMs(ctx)));
+    return resultOrError(async () => awaitRun(ctx, await ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention)), waitBudgetMs(ctx)));
   },
 });
 
@@ -105,7 +105,7 @@ export const setRunRetention = defineTool({
     const impl = ctx.deps.catalog.provider(args.provider);
     if (!impl?.setRetention) return errorResult(`Provider "${args.provider}" has no retention to change.`);
     const setRetention = impl.setRetention.bind(impl);
-    const run = runFor(ctx, args.provider, args.run_id, args.workflow_id);
+    const run = await runFor(ctx, args.provider, args.run_id, args.workflow_id);
     if (typeof run === 'string') return errorResult(run);
     return resultOrError(async () => ({ content: [{ type: 'text', text: await setRetention(run, args.days) }] }));
   },

@@ -21,7 +21,7 @@ export const getRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: readOnly,
   async handler(args, ctx) {
-    const run = ctx.deps.tracker.get(args.provider, args.run_id);
+    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
     if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
     const result = runResult(run, run.message ?? undefined);
     delete result.isError; // reading a failed run succeeds; the envelope says it failed
@@ -39,7 +39,7 @@ export const waitForRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: readOnly,
   async handler(args, ctx) {
-    const run = ctx.deps.tracker.get(args.provider, args.run_id);
+    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
     if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
     return awaitRun(ctx, run, (args.timeout_seconds ?? ctx.deps.settings.waitSeconds) * 1000, { cancelOnAbort: false });
   },

@@ -1,0 +1,101 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Run } from '../providers/types.js';
+import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunStore, type StoreCheck } from './journal.js';
+import { openSqlite, type SqliteDb } from './sqlite-engine.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS runs (
+  provider TEXT NOT NULL, run_id TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT,
+  status TEXT NOT NULL, input TEXT, output TEXT, error TEXT, message TEXT, steps TEXT, raw TEXT,
+  created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, updated_at TEXT NOT NULL,
+  owner TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (provider, run_id)
+);
+CREATE INDEX IF NOT EXISTS runs_by_time ON runs (created_at DESC, provider, run_id);
+CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (provider, workflow_id, created_at DESC);
+CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (status) WHERE status IN ('queued', 'running', 'waiting', 'unknown');
+`;
+
+/** The run journal in one SQLite file (WAL), shared safely by every server using the state dir. */
+export class SqliteRunStore implements RunStore {
+  private constructor(private readonly db: SqliteDb, private readonly path: string) {}
+
+  static open(path: string): SqliteRunStore {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    const db = openSqlite(path);
+    db.exec('PRAGMA journal_mode = WAL');
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec(SCHEMA);
+    return new SqliteRunStore(db, path);
+  }
+
+  async insert(run: Run, owner: string | null, now: string): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner)
+        VALUES (@provider, @runId, @workflowId, @version, @status, @input, @output, @error, @raw, @createdAt, @startedAt, @endedAt, @now, @owner)
+        ON CONFLICT (provider, run_id) DO NOTHING`)
+      .run(insertValues(run, owner, now));
+  }
+
+  async update(run: JournalRun, now: string): Promise<void> {
+    this.db
+      .prepare(`UPDATE runs SET status = @status, output = @output, error = @error, message = @message, steps = @steps, raw = @raw,
+        started_at = @startedAt, ended_at = @endedAt, updated_at = @now, cancel_requested = @cancel WHERE provider = @provider AND run_id = @runId`)
+      .run(updateValues(run, now));
+  }
+
+  async get(provider: string, runId: string): Promise<JournalRun | undefined> {
+    const row = this.db.prepare('SELECT * FROM runs WHERE provider = ? AND run_id = ?').get(provider, runId);
+    return row ? rowToRun(row) : undefined;
+  }
+
+  async list(q: RunQuery): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (q.provider) (where.push('provider = ?'), params.push(q.provider));
+    if (q.workflowId) (where.push('workflow_id = ?'), params.push(q.workflowId));
+    if (q.status) (where.push('status = ?'), params.push(q.status));
+    if (q.cursor) (where.push('(created_at, provider, run_id) < (?, ?, ?)'), params.push(...decodeCursor(q.cursor)));
+    const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, provider DESC, run_id DESC LIMIT ?`;
+    const rows = this.db.prepare(sql).all(...params, q.limit + 1);
+    const runs = rows.slice(0, q.limit).map(rowToRun);
+    const last = runs[runs.length - 1];
+    return { runs, nextCursor: rows.length > q.limit && last ? encodeCursor(last) : null };
+  }
+
+  async unfinished(): Promise<JournalRun[]> {
+    return this.db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting', 'unknown') ORDER BY created_at`).all().map(rowToRun);
+  }
+
+  async requestCancel(provider: string, runId: string, now: string): Promise<void> {
+    this.db.prepare('UPDATE runs SET cancel_requested = 1, updated_at = ? WHERE provider = ? AND run_id = ?').run(now, provider, runId);
+  }
+
+  async cancelRequests(owner: string): Promise<Array<{ provider: string; runId: string }>> {
+    const rows = this.db.prepare(`SELECT provider, run_id FROM runs WHERE owner = ? AND cancel_requested = 1 AND status IN ('queued', 'running', 'waiting', 'unknown')`).all(owner);
+    return rows.map((r) => ({ provider: String(r['provider']), runId: String(r['run_id']) }));
+  }
+
+  async prune(before: string): Promise<number> {
+    return this.db.prepare(`DELETE FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? AND status IN ('completed', 'failed', 'cancelled')`).run(before).changes;
+  }
+
+  async recentRunIds(provider: string | undefined, prefix: string, limit: number): Promise<string[]> {
+    const rows = this.db
+      .prepare(`SELECT run_id FROM runs WHERE (? IS NULL OR provider = ?) AND run_id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?`)
+      .all(provider ?? null, provider ?? null, `${prefix.replace(/[\\%_]/g, '\\$&')}%`, limit);
+    return rows.map((r) => String(r['run_id']));
+  }
+
+  async check(): Promise<StoreCheck> {
+    const row = this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs LIMIT 100)').get();
+    const n = Number(row?.['n'] ?? 0);
+    return { ok: true, message: `${this.path} (${n === 100 ? '100+' : n} runs)` };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

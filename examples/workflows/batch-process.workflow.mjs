@@ -1,5 +1,9 @@
 // A long-running workflow: it reports progress as it goes and stops when cancelled.
-// Try it with a short --wait-seconds to see a run outlive its tool call.
+// The cancellation pattern to copy: hand ctx.signal to whatever waits (timers, fetch, child
+// processes); `setTimeout` from node:timers/promises removes its abort listener when it ends,
+// so a long batch never piles up listeners on the signal.
+import { setTimeout as sleep } from 'node:timers/promises';
+
 export default {
   name: 'Batch Process',
   description: 'Processes a batch of items one at a time (a stand-in for slow work such as calling an API per record), reporting progress after each item. Cancellable.',
@@ -17,11 +21,7 @@ export default {
   async run({ items, seconds_per_item, fail_at }, ctx) {
     const done = [];
     for (let i = 1; i <= items; i++) {
-      if (ctx.signal.aborted) throw new Error('cancelled');
-      await new Promise((resolve, reject) => {
-        const t = setTimeout(resolve, seconds_per_item * 1000);
-        ctx.signal.addEventListener('abort', () => (clearTimeout(t), reject(new Error('cancelled'))), { once: true });
-      });
+      await sleep(seconds_per_item * 1000, undefined, { signal: ctx.signal }); // rejects at once on cancel
       if (i === fail_at) throw new Error(`item ${i} could not be processed`);
       done.push({ item: i, checksum: (i * 2654435761) % 4294967296 });
       ctx.progress(`item ${i} of ${items}`, i / items);

@@ -42,15 +42,17 @@ export async function listCommand(app: App, args: ParsedArgs, io: CliIo): Promis
   if (args.flags.has('json')) return (print(io, args, tools), 0);
   const width = Math.max(...tools.map((t) => t.name.length)) + 2;
   io.stdout(`${tools.map((t) => `${t.name.padEnd(width)}${t.title ?? ''}${t.annotations?.readOnlyHint ? '  (read-only)' : ''}`).join('\n')}\n`);
-  const problems = app.deps.catalog.allProblems;
-  if (problems.length) io.stderr(`${problems.length} workflow file(s) were not loaded; run workflows-mcp doctor for details\n`);
+  // A platform that could not be listed has warned already; only files that failed to load are counted.
+  const platforms = new Set(app.deps.catalog.providerNames());
+  const files = app.deps.catalog.allProblems.filter((p) => !platforms.has(p.where));
+  if (files.length) io.stderr(`${files.length} workflow file(s) were not loaded; run workflows-mcp doctor for details\n`);
   return 0;
 }
 
 async function readInput(args: ParsedArgs, io: CliIo): Promise<Record<string, unknown>> {
   const raw = flagString(args, 'input');
   if (raw === undefined) return {};
-  const text = raw === '-' ? await io.readStdin() : raw.startsWith('@') ? readFileSync(resolve(raw.slice(1)), 'utf8') : raw;
+  const text = raw === '-' ? await io.readStdin() : raw.startsWith('@') ? readInputFile(raw.slice(1)) : raw;
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -61,12 +63,22 @@ async function readInput(args: ParsedArgs, io: CliIo): Promise<Record<string, un
   return value;
 }
 
+function readInputFile(path: string): string {
+  try {
+    return readFileSync(resolve(path), 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw new WorkflowError('usage', `--input @${path}: cannot read ${resolve(path)} (${why}); pass JSON text, @FILE or - for stdin`);
+  }
+}
+
 /** Calls a tool (with progress to stderr), following a long run with wait_for_run to its end. */
 export async function callCommand(app: App, args: ParsedArgs, io: CliIo): Promise<number> {
   const name = args.positionals[1];
   if (!name) throw new WorkflowError('usage', "call needs a tool name: workflows-mcp call <tool> --input '{…}' (see workflows-mcp list)");
   const input = await readInput(args, io);
-  const followToEnd = !args.flags.has('wait-seconds');
+  // A run in this process (local, Lleverage) would die with it: always follow those to the end.
+  const detachable = (provider: string): boolean => args.flags.has('wait-seconds') && app.deps.catalog.provider(provider)?.runsOutliveProcess === true;
   return withClient(app, async (client) => {
     let handle: { provider: string; run_id: string } | null = null;
     const options = {
@@ -82,7 +94,7 @@ export async function callCommand(app: App, args: ParsedArgs, io: CliIo): Promis
     try {
       result = (await client.callTool({ name, arguments: input }, undefined, options)) as CallToolResult;
       let env = envelopeOf(result);
-      while (followToEnd && env && !SETTLED.has(env.status)) {
+      while (env && !SETTLED.has(env.status) && !detachable(env.provider)) {
         result = (await client.callTool({ name: 'wait_for_run', arguments: { provider: env.provider, run_id: env.run_id, timeout_seconds: 300 } }, undefined, options)) as CallToolResult;
         env = envelopeOf(result) ?? env;
       }
@@ -92,10 +104,17 @@ export async function callCommand(app: App, args: ParsedArgs, io: CliIo): Promis
     }
     const env = envelopeOf(result);
     if (!env) {
-      io.stderr(`${textOf(result)}\n`);
-      return textOf(result).startsWith('Invalid arguments') ? 2 : 1;
+      if (result.isError) {
+        io.stderr(`${textOf(result)}\n`);
+        return textOf(result).startsWith('Invalid arguments') ? 2 : 1;
+      }
+      // A tool that starts no run (search_workflows, list_runs, refresh): its answer is the output.
+      if (args.flags.has('json')) print(io, args, result.structuredContent ?? { text: textOf(result) });
+      else io.stdout(`${textOf(result)}\n`);
+      return 0;
     }
     if (result.isError) io.stderr(`${textOf(result).split('\n')[0]}\n`);
+    if (!SETTLED.has(env.status)) io.stderr(`the run is still ${env.status} at ${env.provider}; follow it with: workflows-mcp runs wait ${env.provider} ${env.run_id}\n`);
     print(io, args, env);
     return exitFor(env);
   });

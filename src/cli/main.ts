@@ -4,14 +4,12 @@ import { packageVersion } from '../core/version.js';
 import type { App } from '../serve/app.js';
 import { flagNumber, flagString, parseArgs, type ParsedArgs } from './args.js';
 import type { CliIo } from './commands.js';
-import { helpText } from './spec.js';
+import { COMMAND_NAMES, helpText } from './spec.js';
 
 export interface CliEnv extends CliIo {
   env: Record<string, string | undefined>;
   cwd: string;
 }
-
-const COMMAND_NAMES = new Set(['serve', 'list', 'call', 'runs', 'doctor']);
 
 /** The whole command line; returns the exit code (0 ok, 1 run failed, 2 usage/config error). */
 export async function runCli(argv: readonly string[], io: CliEnv): Promise<number> {
@@ -23,16 +21,21 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
   }
   const json = args.flags.has('json');
   if (args.flags.has('version')) return (io.stdout(`${packageVersion()}\n`), 0);
-  if (args.flags.has('help')) return (io.stdout(helpText(packageVersion())), 0);
   const command = args.positionals[0] ?? 'serve';
-  if (!COMMAND_NAMES.has(command)) return fail(io, usage(`unknown command "${command}"; commands: ${[...COMMAND_NAMES].join(', ')}`), json);
+  if (!COMMAND_NAMES.includes(command)) return fail(io, usage(`unknown command "${command}"; commands: ${COMMAND_NAMES.join(', ')}`), json);
+  if (args.flags.has('help') || command === 'help') {
+    // `call --help` and `help call` show that command; `--help` and `help` the whole CLI.
+    const topic = command === 'help' ? args.positionals[1] : args.positionals[0];
+    if (topic !== undefined && !COMMAND_NAMES.includes(topic)) return fail(io, usage(`unknown command "${topic}"; commands: ${COMMAND_NAMES.join(', ')}`), json);
+    return (io.stdout(helpText(packageVersion(), topic === 'help' ? undefined : topic)), 0);
+  }
   let app: App | undefined;
   try {
     const logLevel = flagString(args, 'log-level');
     if (logLevel !== undefined && !LEVELS.includes(logLevel as Level)) throw usage(`--log-level must be one of ${LEVELS.join(', ')}`);
     const tools = flagString(args, 'tools');
     if (tools !== undefined && tools !== 'full' && tools !== 'compact') throw usage('--tools must be "full" or "compact"');
-    const { loadConfig } = await import('../config/load.js');
+    const { envFlag, loadConfig } = await import('../config/load.js');
     const loaded = loadConfig({
       env: io.env,
       cwd: io.cwd,
@@ -53,7 +56,7 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     const commands = await import('./commands.js');
     switch (command) {
       case 'serve':
-        await (args.flags.has('http') ? serveHttpUntilSignal(app, io) : (await import('../serve/stdio.js')).serveStdio(app));
+        await (args.flags.has('http') || (!args.flags.has('stdio') && envFlag(io.env, 'WORKFLOWS_MCP_HTTP')) ? serveHttpUntilSignal(app, io) : (await import('../serve/stdio.js')).serveStdio(app));
         return 0;
       case 'list':
         return await commands.listCommand(app, args, io);

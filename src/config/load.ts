@@ -4,7 +4,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { WorkflowError } from '../core/errors.js';
 import { isPlainObject, type JsonObject } from '../core/json.js';
-import type { Level } from '../core/log.js';
+import { LEVELS, type Level } from '../core/log.js';
 import { ConfigSchema, LocalConfig, type Config } from './schema.js';
 
 /** What the command line may say about config; the CLI parses argv into this. */
@@ -104,6 +104,39 @@ function resolvePaths(data: JsonObject, base: string): void {
   if ('stateDir' in data) data['stateDir'] = abs(data['stateDir']);
 }
 
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** A yes/no environment variable (`1`/`true`/`yes`/`on` or `0`/`false`/`no`/`off`); unset or empty is no. */
+export function envFlag(env: Record<string, string | undefined>, name: string): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (!raw) return false;
+  if (TRUE.has(raw)) return true;
+  if (FALSE.has(raw)) return false;
+  throw new WorkflowError('config', `${name}: must be 1 or 0 (true/false), got "${env[name]}"`);
+}
+
+function envNumber(env: Record<string, string | undefined>, name: string, range: { min: number; max: number; integer?: boolean }): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < range.min || n > range.max || (range.integer && !Number.isInteger(n))) {
+    throw new WorkflowError('config', `${name}: must be ${range.integer ? 'a whole number' : 'a number'} from ${range.min} to ${range.max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function envChoice<T extends string>(env: Record<string, string | undefined>, name: string, choices: readonly T[]): T | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!(choices as readonly string[]).includes(raw)) throw new WorkflowError('config', `${name}: must be one of ${choices.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+/**
+ * Platform keys, and `WORKFLOWS_MCP_<FLAG>` for every serve flag (clients that launch servers set
+ * env more easily than args). A bad value is an error naming the variable, not the config path.
+ */
 function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObject {
   const get = (k: string): string | undefined => (env[k] === '' ? undefined : env[k]);
   const providers: JsonObject = {};
@@ -114,17 +147,22 @@ function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObje
   remote('looply', 'LOOPLY_API_KEY');
   remote('cortex', 'CORTEX_API_KEY', { appId: get('CORTEX_APP_ID') });
   remote('leap', 'LEAP_API_KEY');
-  const webhookUrl = get('WORKFLOWS_MCP_WEBHOOK_URL');
   const localDir = get('WORKFLOWS_MCP_LOCAL_DIR');
   if (localDir) providers['local'] = { dir: resolve(cwd, localDir) };
-  const waitSeconds = get('WORKFLOWS_MCP_WAIT_SECONDS');
+  const stateDir = get('WORKFLOWS_MCP_STATE_DIR');
+  const flag = (name: string): true | undefined => (envFlag(env, name) ? true : undefined);
   return dropUndefined({
     providers,
-    stateDir: get('WORKFLOWS_MCP_STATE_DIR') ? resolve(cwd, get('WORKFLOWS_MCP_STATE_DIR')!) : undefined,
-    logLevel: get('WORKFLOWS_MCP_LOG_LEVEL'),
-    http: dropUndefined({ token: get('WORKFLOWS_MCP_TOKEN') }),
-    webhooks: dropUndefined({ publicUrl: webhookUrl }),
-    runs: dropUndefined({ waitSeconds: waitSeconds === undefined ? undefined : Number(waitSeconds) }),
+    stateDir: stateDir ? resolve(cwd, stateDir) : undefined,
+    logLevel: envChoice(env, 'WORKFLOWS_MCP_LOG_LEVEL', LEVELS),
+    tools: envChoice(env, 'WORKFLOWS_MCP_TOOLS', ['full', 'compact'] as const),
+    readOnly: flag('WORKFLOWS_MCP_READ_ONLY'),
+    http: dropUndefined({
+      token: get('WORKFLOWS_MCP_TOKEN'), host: get('WORKFLOWS_MCP_HOST'),
+      port: envNumber(env, 'WORKFLOWS_MCP_PORT', { min: 0, max: 65535, integer: true }), stateless: flag('WORKFLOWS_MCP_STATELESS'),
+    }),
+    webhooks: dropUndefined({ publicUrl: get('WORKFLOWS_MCP_WEBHOOK_URL'), port: envNumber(env, 'WORKFLOWS_MCP_WEBHOOK_PORT', { min: 0, max: 65535, integer: true }) }),
+    runs: dropUndefined({ waitSeconds: envNumber(env, 'WORKFLOWS_MCP_WAIT_SECONDS', { min: 0, max: 3600 }) }),
   });
 }
 

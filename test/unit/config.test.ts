@@ -76,3 +76,35 @@ describe('config', () => {
     assert.equal(config.providers.leap, undefined);
   });
 });
+
+describe('config from the environment', () => {
+  it('has a WORKFLOWS_MCP_ variable for every serve flag; flags win', () => {
+    const env = {
+      WORKFLOWS_MCP_HOST: '0.0.0.0', WORKFLOWS_MCP_PORT: '4444', WORKFLOWS_MCP_STATELESS: '1', WORKFLOWS_MCP_TOOLS: 'compact',
+      WORKFLOWS_MCP_READ_ONLY: 'true', WORKFLOWS_MCP_WAIT_SECONDS: '5', WORKFLOWS_MCP_LOG_LEVEL: 'debug', WORKFLOWS_MCP_LOCAL_DIR: 'wf',
+      WORKFLOWS_MCP_STATE_DIR: '/s', WORKFLOWS_MCP_WEBHOOK_PORT: '0', WORKFLOWS_MCP_TOKEN: 'a-token-of-16-chars',
+    };
+    const { config, cwd } = load({ env });
+    assert.equal(config.http.host, '0.0.0.0');
+    assert.equal(config.http.port, 4444);
+    assert.equal(config.http.stateless, true);
+    assert.equal(config.tools, 'compact');
+    assert.equal(config.readOnly, true);
+    assert.equal(config.runs.waitSeconds, 5);
+    assert.equal(config.logLevel, 'debug');
+    assert.equal(config.providers.local?.dir, join(cwd, 'wf'));
+    assert.equal(config.stateDir, '/s');
+    assert.equal(config.webhooks.port, 0);
+    const flagged = load({ env, flags: { httpHost: '127.0.0.1', httpPort: 5, tools: 'full', waitSeconds: 9, logLevel: 'error' } }).config;
+    assert.deepEqual([flagged.http.host, flagged.http.port, flagged.tools, flagged.runs.waitSeconds, flagged.logLevel], ['127.0.0.1', 5, 'full', 9, 'error']);
+    assert.equal(load({ env: { WORKFLOWS_MCP_READ_ONLY: '0', WORKFLOWS_MCP_STATELESS: '' } }).config.readOnly, false);
+  });
+
+  it('a bad value is an error naming the variable', () => {
+    assert.equal(configError(() => load({ env: { WORKFLOWS_MCP_WAIT_SECONDS: 'soon' } })), 'WORKFLOWS_MCP_WAIT_SECONDS: must be a number from 0 to 3600, got "soon"');
+    assert.match(configError(() => load({ env: { WORKFLOWS_MCP_PORT: '80.5' } })), /^WORKFLOWS_MCP_PORT: must be a whole number/);
+    assert.match(configError(() => load({ env: { WORKFLOWS_MCP_STATELESS: 'maybe' } })), /^WORKFLOWS_MCP_STATELESS: must be 1 or 0/);
+    assert.match(configError(() => load({ env: { WORKFLOWS_MCP_TOOLS: 'some' } })), /^WORKFLOWS_MCP_TOOLS: must be one of full, compact/);
+    assert.match(configError(() => load({ env: { WORKFLOWS_MCP_LOG_LEVEL: 'loud' } })), /^WORKFLOWS_MCP_LOG_LEVEL: must be one of debug/);
+  });
+});

@@ -39,6 +39,14 @@ export class LocalProvider implements Provider {
   }
 
   async listWorkflows(): Promise<CatalogListing> {
+    if (!existsSync(this.opts.dir)) {
+      // No folder is no local workflows, not a failure (the default ./workflows often does not exist);
+      // said once, at info, and by doctor.
+      if (!this.reported.has('missing')) this.opts.log.info(`no local workflows: ${this.opts.dir} does not exist (pass --local DIR)`);
+      this.reported = new Set(['missing']);
+      this.catalog = { workflows: [], definitions: new Map(), problems: [] };
+      return { workflows: [], problems: [] };
+    }
     this.catalog = await discoverLocal(this.opts.dir);
     // Each problem is logged when it first appears, not on every re-scan.
     const now = new Set(this.catalog.problems.map((p) => `${p.where}: ${p.message}`));

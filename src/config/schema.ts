@@ -86,6 +86,10 @@ export const HttpConfig = z.strictObject({
       resource: z.url().optional(),
       /** Scopes every token must carry. */
       scopes: z.array(z.string()).default([]),
+      /** The scope that sees and acts on every principal's runs (and platform history). */
+      adminScope: z.string().min(1).default('workflows:admin'),
+      /** Tool-name globs → the scope(s) a token needs to see and call those tools, e.g. `{"looply_*": "looply:run"}`. */
+      toolScopes: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).default({}),
     })
     .optional(),
 });

@@ -12,6 +12,7 @@ import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS } from './catalog.js';
 import { errorResult, runUri } from './envelope.js';
+import { LOCAL_PRINCIPAL, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
 import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
@@ -39,17 +40,28 @@ export function isCompact(deps: McpDeps): boolean {
 const TASK_TOOLS = new Set(['run_workflow', 'replay_run']);
 const asTask = (t: Tool): Tool => ({ ...t, execution: { taskSupport: 'optional' } });
 
-export function listedTools(deps: McpDeps, tasks = true): Tool[] {
-  const { toolsets, readOnly } = deps.settings;
-  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool);
-  const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool);
+/** The tools `principal` sees: toolsets, read-only mode and `toolScopes` decide. */
+export function listedTools(deps: McpDeps, tasks = true, principal: Principal = LOCAL_PRINCIPAL): Tool[] {
+  const { toolsets, readOnly, toolScopes } = deps.settings;
+  const allowed = (t: Tool): boolean => !toolScopes || missingScopes(principal, t.name, toolScopes).length === 0;
+  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool).filter(allowed);
+  const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool).filter(allowed);
   if (!tasks) return [...workflows, ...statics];
   return [...workflows.map(asTask), ...statics.map((t) => (TASK_TOOLS.has(t.name) ? asTask(t) : t))];
 }
 
-/** `tasks: false` where a connection lasts one request (stateless HTTP): a task could never be read back. */
-export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): McpConnection {
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/**
+ * `tasks: false` where a connection lasts one request (stateless HTTP): a task could never be read back.
+ * `principal`: who the connection belongs to (the local user unless HTTP says otherwise); a request
+ * may carry its own (`authInfo.extra.principal`, set by the HTTP layer from its verified token,
+ * with the same id and perhaps fresher scopes).
+ */
+export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principal?: Principal } = {}): McpConnection {
   const withTasks = opts.tasks ?? true;
+  const owner = opts.principal ?? LOCAL_PRINCIPAL;
+  const who = (extra: Extra): Principal => (extra.authInfo?.extra?.['principal'] as Principal | undefined) ?? owner;
   const taskStore = withTasks ? new RunTaskStore() : undefined;
   const server = new Server(
     { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
@@ -79,12 +91,12 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): 
   };
   const seenRuns = new Set<string>();
 
-  server.setRequestHandler(ListToolsRequestSchema, async (req) => {
+  server.setRequestHandler(ListToolsRequestSchema, async (req, extra) => {
     if (!warnedCompact && deps.settings.tools !== 'compact' && isCompact(deps)) {
       warnedCompact = true;
       deps.log.warn(`the catalog has ${deps.catalog.tools.length} workflow tools, over maxTools (${deps.settings.maxTools}); listing only run_workflow, search_workflows and the runs tools`);
     }
-    const all = listedTools(deps, withTasks);
+    const all = listedTools(deps, withTasks, who(extra));
     const start = req.params?.cursor === undefined ? 0 : Number.parseInt(Buffer.from(req.params.cursor, 'base64url').toString('utf8'), 10);
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
     const end = start + TOOLS_PAGE;
@@ -94,13 +106,17 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean } = {}): 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
     const { name, arguments: args } = req.params;
     if (!req.params.task) return deps.redact(await callTool(name, args, extra));
-    const tool = listedTools(deps, withTasks).find((t) => t.name === name);
+    const tool = listedTools(deps, withTasks, who(extra)).find((t) => t.name === name);
     if (!taskStore || tool?.execution?.taskSupport !== 'optional') throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
     return startTask(taskStore, extra, deps.log, async (overrides) => deps.redact(await callTool(name, args, extra, overrides)));
   });
-  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: RequestHandlerExtra<ServerRequest, ServerNotification>, overrides: Partial<CallContext> = {}): Promise<CallToolResult> => {
-    const ctx: CallContext = { deps, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots, ...overrides };
-    const listed = listedTools(deps).some((t) => t.name === name);
+  const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: Extra, overrides: Partial<CallContext> = {}): Promise<CallToolResult> => {
+    const principal = who(extra);
+    // A tool the token may not use is refused before anything else: not validated, not started.
+    const refused = toolRefusal(principal, name, deps.settings.toolScopes);
+    if (refused) return errorResult(refused);
+    const ctx: CallContext = { deps, principal, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots, ...overrides };
+    const listed = listedTools(deps, true, principal).some((t) => t.name === name);
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
       if (stat && listed) return await callStatic(stat, args, ctx);

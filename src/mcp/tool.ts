@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/log.js';
 import type { RunTracker } from '../runs/tracker.js';
 import type { Catalog } from './catalog.js';
+import type { Principal, ToolScopes } from './principal.js';
 
 export type Toolset = 'workflows' | 'runs' | 'generic';
 
@@ -11,7 +12,7 @@ export interface McpDeps {
   catalog: Catalog;
   tracker: RunTracker;
   log: Logger;
-  settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number };
+  settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number; toolScopes?: ToolScopes };
   version: string;
   /** Aborts when the server is shutting down: waits end early and answer with the run as it is. */
   stopping: AbortSignal;
@@ -21,6 +22,8 @@ export interface McpDeps {
 
 export interface CallContext {
   deps: McpDeps;
+  /** Who is calling: the runs it may see and act on, the tools it may use. */
+  principal: Principal;
   signal: AbortSignal;
   /** Present when the client asked for progress. */
   progressToken: string | number | undefined;

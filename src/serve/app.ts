@@ -72,7 +72,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const deps: McpDeps = {
     stopping: stopping.signal,
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),
-    settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools },
+    settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
   let closed = false;
   return {

@@ -3,8 +3,10 @@ import { createServer, type IncomingMessage, type Server as HttpServer, type Ser
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowError } from '../core/errors.js';
+import { LOCAL_PRINCIPAL, type Principal } from '../mcp/principal.js';
 import { createMcpServer, type McpConnection } from '../mcp/server.js';
 import type { App } from './app.js';
 import { BoundedEventStore } from './event-store.js';
@@ -18,6 +20,10 @@ interface Session {
   transport: StreamableHTTPServerTransport;
   connection: McpConnection;
   lastSeen: number;
+  /** Who opened it; only that principal may use it (anyone else gets 404, as for no session). */
+  principal: Principal;
+  /** POSTs being answered now (a busy session is not evicted). */
+  busy: number;
 }
 
 export interface HttpHandle {
@@ -36,6 +42,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
   const hosts = allowedHostnames(cfg.host, cfg.allowedHosts);
   const origins = new Set([...hosts, ...cfg.allowedOrigins.map((o) => originHostname(o) ?? o.toLowerCase())]);
   const sessions = new Map<string, Session>();
+  /** POSTs being answered, per principal: the concurrency limit is per caller, not per session. */
   const inFlight = new Map<string, number>();
   const log = app.log;
   // Known once listening (port 0 picks one): the endpoint URL, the resource it names, the 401 challenge.
@@ -58,17 +65,20 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
       const header = `${challenge}, error="${verdict.error}", error_description="${verdict.description}"${scope}`;
       return sendError(res, verdict.status, -32001, `${verdict.status === 403 ? 'Forbidden' : 'Unauthorized'}: ${verdict.description}`, { 'www-authenticate': header });
     }
+    const principal = verdict?.principal ?? LOCAL_PRINCIPAL; // no auth configured: loopback only, the local user
+    // The SDK hands `req.auth` to every handler as `extra.authInfo`: the principal travels with the request.
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = { token: '', clientId: principal.id, scopes: [...principal.scopes], extra: { principal } };
     const sid = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (cfg.stateless) return sendError(res, 405, -32000, 'This server is stateless: only POST is served', { allow: 'POST' });
-      const session = sid ? sessions.get(sid) : undefined;
+      const session = sid ? sessionOf(sid, principal) : undefined;
       if (!session) return sendError(res, sid ? 404 : 400, -32000, sid ? 'Session not found; initialize again' : 'Mcp-Session-Id header required');
       session.lastSeen = Date.now();
       return session.transport.handleRequest(req, res);
     }
     if (req.method !== 'POST') return sendError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE' });
     // Only POSTs count: a GET stream is a subscription, not work in flight.
-    const client = sid ?? req.socket.remoteAddress ?? 'unknown';
+    const client = principal.id;
     if ((inFlight.get(client) ?? 0) >= cfg.maxConcurrentPerClient) {
       return sendError(res, 429, -32000, `Too many concurrent requests (limit ${cfg.maxConcurrentPerClient} per client); retry when some finish`, { 'retry-after': '1' });
     }
@@ -78,10 +88,20 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
       if (n <= 0) inFlight.delete(client);
       else inFlight.set(client, n);
     });
-    return handlePost(req, res, sid);
+    return handlePost(req, res, sid, principal);
   };
 
-  const handlePost = async (req: IncomingMessage, res: ServerResponse, sid: string | undefined): Promise<void> => {
+  /** The session `sid` names, if `principal` opened it: another caller learns nothing, not even that it exists. */
+  const sessionOf = (sid: string, principal: Principal): Session | undefined => {
+    const session = sessions.get(sid);
+    if (session && session.principal.id !== principal.id) {
+      log.warn(`http session ${sid.slice(0, 8)}: refused a request made with another principal's credentials (answered 404, as for an unknown session)`);
+      return undefined;
+    }
+    return session;
+  };
+
+  const handlePost = async (req: IncomingMessage, res: ServerResponse, sid: string | undefined, principal: Principal): Promise<void> => {
     const raw = await readBody(req, cfg.maxBodyBytes);
     if (raw === null) return sendError(res, 413, -32000, `Request body over ${cfg.maxBodyBytes} bytes`);
     let body: unknown;
@@ -90,29 +110,32 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     } catch {
       return sendError(res, 400, -32700, 'Parse error: the body is not JSON');
     }
-    if (cfg.stateless) return handleStateless(req, res, body);
-    let session = sid ? sessions.get(sid) : undefined;
+    if (cfg.stateless) return handleStateless(req, res, body, principal);
+    let session = sid ? sessionOf(sid, principal) : undefined;
     if (sid && !session) return sendError(res, 404, -32000, 'Session not found; initialize again');
     if (!session) {
       if (!isInitializeRequest(body)) return sendError(res, 400, -32000, 'Bad Request: no session; send initialize first');
       if (sessions.size >= cfg.maxSessions) evictIdle(0);
       if (sessions.size >= cfg.maxSessions) return sendError(res, 503, -32000, 'Too many sessions; try again later', { 'retry-after': '5' });
-      session = await openSession();
+      session = await openSession(principal);
     }
-    session.lastSeen = Date.now();
-    await session.transport.handleRequest(req, res, body);
+    const open = session;
+    open.lastSeen = Date.now();
+    open.busy++;
+    res.on('close', () => void open.busy--);
+    await open.transport.handleRequest(req, res, body);
   };
 
-  const openSession = async (): Promise<Session> => {
+  const openSession = async (principal: Principal): Promise<Session> => {
     const id = randomUUID();
-    const connection = createMcpServer(app.deps);
+    const connection = createMcpServer(app.deps, { principal });
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => id,
       eventStore: new BoundedEventStore(),
       retryInterval: 2000,
       onsessionclosed: (s) => void closeSession(s),
     });
-    const session: Session = { transport, connection, lastSeen: Date.now() };
+    const session: Session = { transport, connection, lastSeen: Date.now(), principal, busy: 0 };
     sessions.set(id, session);
     transport.onclose = () => void sessions.delete(id);
     await connection.connect(transport);
@@ -129,8 +152,8 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
   };
 
   /** Stateless: a new Server and transport per request (the SDK allows one request each). */
-  const handleStateless = async (req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> => {
-    const connection = createMcpServer(app.deps, { tasks: false });
+  const handleStateless = async (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> => {
+    const connection = createMcpServer(app.deps, { tasks: false, principal });
     const transport = new StreamableHTTPServerTransport({}); // no sessionIdGenerator: stateless
     res.on('close', () => void connection.close().catch(() => {}));
     await connection.connect(transport);
@@ -139,7 +162,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
 
   const evictIdle = (idleMs: number): void => {
     const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff && !inFlight.has(id)) void closeSession(id);
+    for (const [id, s] of sessions) if (s.lastSeen < cutoff && s.busy === 0) void closeSession(id);
   };
   const authenticate = createAuthenticator(cfg, () => resource);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { startAndAwait, versionOf } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult } from '../envelope.js';
 import { FRESH_WAIT_MS, prepareVersion } from '../catalog.js';
+import { workflowRefusal } from '../principal.js';
 import { defineTool } from '../tool.js';
 
 export const runWorkflow = defineTool({
@@ -23,6 +24,8 @@ export const runWorkflow = defineTool({
     if (stale) return errorResult(stale);
     const workflow = ctx.deps.catalog.workflow(args.provider, args.workflow_id);
     if (!workflow) return errorResult(`No workflow "${args.workflow_id}" for provider "${args.provider}" in the catalog. Call search_workflows to find it.`);
+    const refused = workflowRefusal(ctx, workflow.provider, workflow.id);
+    if (refused) return errorResult(refused);
     const version = versionOf(workflow, args.version);
     if (!version) return errorResult(`Workflow "${workflow.id}" has no version "${args.version}"; it has ${workflow.versions.map((v) => v.key).join(', ')}.`);
     const prepared = prepareVersion(version);

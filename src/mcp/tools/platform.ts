@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult, resultOrError } from '../envelope.js';
 import type { Run } from '../../providers/types.js';
+import { workflowRefusal } from '../principal.js';
 import { defineTool, waitBudgetMs, type CallContext, type McpDeps } from '../tool.js';
 import { handle } from './runs.js';
 
@@ -89,6 +90,8 @@ export const replayRun = defineTool({
     const replay = impl.replay.bind(impl);
     const earlier = await runFor(ctx, args.provider, args.run_id, args.workflow_id);
     if (typeof earlier === 'string') return errorResult(earlier);
+    const refused = workflowRefusal(ctx, earlier.provider, earlier.workflowId);
+    if (refused) return errorResult(refused);
     return resultOrError(async () => awaitRun(ctx, await ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention)), waitBudgetMs(ctx)));
   },
 });

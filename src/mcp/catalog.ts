@@ -3,6 +3,7 @@ import { globToRegExp } from '../core/glob.js';
 import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js';
 import type { Logger } from '../core/log.js';
 import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
+import { CatalogBounds } from './bounds.js';
 import { ENVELOPE_SCHEMA } from './envelope.js';
 import { assignToolNames, type ToolRef } from './naming.js';
 import { prepareSchema, type PreparedSchema } from './schema.js';
@@ -70,8 +71,12 @@ export class Catalog {
   private readonly stale = new Map<string, Stale>();
   /** The current refresh's read of each provider. */
   private readonly reads = new Map<string, Promise<void>>();
+  /** Platform data is bounded where it enters: nothing a platform lists can break the others. */
+  private readonly bounds: CatalogBounds;
 
-  constructor(private readonly opts: CatalogOptions) {}
+  constructor(private readonly opts: CatalogOptions) {
+    this.bounds = new CatalogBounds(opts.log);
+  }
 
   /**
    * Lists each remote platform's workflows from its snapshot until the platform answers. Calls
@@ -81,8 +86,9 @@ export class Catalog {
   seed(): void {
     for (const p of this.opts.providers) {
       if (!p.capabilities.listWorkflows || !p.runsOutliveProcess) continue;
-      const workflows = this.opts.snapshots?.load(p.name);
-      if (!workflows?.length) continue;
+      const loaded = this.opts.snapshots?.load(p.name);
+      if (!loaded?.length) continue;
+      const workflows = this.bounds.apply(p.name, loaded).workflows;
       this.listings.set(p.name, workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
       let resolve = (): void => {};
       const ready = new Promise<void>((r) => (resolve = r));
@@ -178,9 +184,10 @@ export class Catalog {
   private async readProvider(p: Provider): Promise<void> {
     try {
       const listing = await p.listWorkflows();
-      this.listings.set(p.name, listing.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
-      this.problems.set(p.name, listing.problems);
-      if (p.capabilities.listWorkflows && p.runsOutliveProcess) this.opts.snapshots?.save(p.name, listing.workflows);
+      const bounded = this.bounds.apply(p.name, listing.workflows);
+      this.listings.set(p.name, bounded.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+      this.problems.set(p.name, [...listing.problems, ...bounded.problems]);
+      if (p.capabilities.listWorkflows && p.runsOutliveProcess) this.opts.snapshots?.save(p.name, bounded.workflows);
       const stale = this.stale.get(p.name);
       this.stale.delete(p.name);
       if (stale) this.publish(), stale.resolve(); // callers waiting on it see the fresh tools

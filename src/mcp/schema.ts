@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import { isPlainObject, stableStringify, type JsonObject } from '../core/json.js';
+import { isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, type JsonObject } from '../core/json.js';
 
 // ajv ships CommonJS classes; createRequire keeps their constructors typed and callable under NodeNext.
 const require = createRequire(import.meta.url);
@@ -44,6 +44,9 @@ const cache = new Map<string, PreparedSchema>();
  * distinct schema; a schema that does not compile becomes a permissive one with a reason.
  */
 export function prepareSchema(raw: unknown): PreparedSchema {
+  // Deep or huge schemas are cut off where catalogs enter (bounds.ts); this guards every other caller.
+  const size = measureJson(raw, { maxDepth: JSON_DEPTH_MAX, maxBytes: 1024 * 1024 });
+  if (size.over) return permissive(size.over === 'depth' ? `the schema nests deeper than ${JSON_DEPTH_MAX} levels` : 'the schema is over 1 MB');
   const cacheKey = stableStringify(raw);
   const hit = cache.get(cacheKey);
   if (hit) return hit;
@@ -53,12 +56,16 @@ export function prepareSchema(raw: unknown): PreparedSchema {
     const fn = ajvFor(schema).compile(schema);
     prepared = { schema, wrapped, fallback: null, validate: (args) => run(fn, args, wrapped) };
   } catch (err) {
-    const fn = dialects[2020].compile(PERMISSIVE);
-    prepared = { schema: { ...PERMISSIVE }, wrapped: false, fallback: (err as Error).message, validate: (args) => run(fn, args, false) };
+    prepared = permissive((err as Error).message);
   }
   if (cache.size > 5000) cache.clear();
   cache.set(cacheKey, prepared);
   return prepared;
+}
+
+const permissiveFn = dialects[2020].compile(PERMISSIVE);
+function permissive(why: string): PreparedSchema {
+  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, validate: (args) => run(permissiveFn, args, false) };
 }
 
 function normalise(raw: unknown): { schema: JsonObject; wrapped: boolean } {
@@ -92,6 +99,8 @@ function fixProperties(schema: JsonObject): JsonObject {
 }
 
 function run(fn: ValidateFunction, args: JsonObject, wrapped: boolean): { ok: true; value: unknown } | { ok: false; problems: string[] } {
+  const size = measureJson(args, { maxDepth: JSON_DEPTH_MAX });
+  if (size.over) return { ok: false, problems: [`(arguments): nested deeper than ${JSON_DEPTH_MAX} levels; send a flatter value`] };
   const copy = structuredClone(args); // useDefaults fills defaults in; never touch the caller's object
   if (fn(copy)) return { ok: true, value: wrapped ? copy['input'] : copy };
   return { ok: false, problems: describeErrors(fn.errors ?? []) };

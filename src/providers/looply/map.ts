@@ -1,5 +1,5 @@
 import { globToRegExp } from '../../core/glob.js';
-import { isPlainObject } from '../../core/json.js';
+import { isPlainObject, tryStringify } from '../../core/json.js';
 import type { JSONSchema, Run, RunStatus, RunStep } from '../types.js';
 import type { Execution, WorkflowSummary } from './wire.js';
 
@@ -91,8 +91,8 @@ export function inputSchemaOf(schema: unknown, mock: unknown, maxProperties = 50
   if (isPlainObject(parsed) && (parsed['type'] !== undefined || isPlainObject(parsed['properties']))) return { schema: parsed };
   const payload = typeof mock === 'string' ? (safeJson(mock) ?? mock) : mock;
   if (!isPlainObject(payload)) return { schema: { type: 'object', additionalProperties: true } };
-  const example = JSON.stringify(payload);
-  const note = example.length <= 1500 ? `Example payload (from the workflow's mock payload): ${example}` : 'The workflow has a mock payload too large to show; its fields are listed in the input schema.';
+  const example = tryStringify(payload) ?? ''; // a payload too deep to print is described, not shown
+  const note = example && example.length <= 1500 ? `Example payload (from the workflow's mock payload): ${example}` : 'The workflow has a mock payload too large to show; its fields are listed in the input schema.';
   return { schema: { ...derive(payload, 0, { left: maxProperties }), additionalProperties: true }, note };
 }
 

@@ -13,6 +13,8 @@ export interface FakeWorkflow {
   /** The state names an execution walks through; `wait_for_response_state` parks until resumed. */
   states?: string[];
   output?: unknown;
+  /** Hostile knob: `workflow_schema` nests this many `properties` levels deep (sent as text: JSON.stringify cannot). */
+  schemaNesting?: number;
 }
 
 interface FakeExecution {
@@ -105,6 +107,11 @@ export class FakeLooply extends FakeServer {
       case 'GET getWorkflowById': {
         const w = this.workflows.find((x) => x.workflow_id === q('workflow_id') && String(x.workflow_version) === q('workflow_version'));
         if (!w) return send(404, { message: 'workflow not found' });
+        if (w.schemaNesting) {
+          const n = w.schemaNesting;
+          const schema = `${'{"type":"object","properties":{"a":'.repeat(n)}{"type":"string"}${'}}'.repeat(n)}`;
+          return void res.writeHead(200, { 'content-type': 'application/json' }).end(`{"message":"success","item":{"workflow_id":${JSON.stringify(w.workflow_id)},"workflow_version":${w.workflow_version},"workflow_mock_payload":{},"workflow_schema":${schema},"created_by":"u","created_on":${this.now}}}`);
+        }
         return send(200, { message: 'success', item: { workflow_id: w.workflow_id, workflow_version: w.workflow_version, workflow_mock_payload: w.workflow_mock_payload ?? {}, workflow_schema: w.workflow_schema ?? {}, created_by: 'u', created_on: this.now } });
       }
       case 'POST triggerworkflow': {

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { FakeLooply } from '../fakes/looply/server.js';
+import { envelope, startHarness, tempDir, WF, type Harness } from '../helpers/harness.js';
+
+let fake: FakeLooply;
+let h: Harness | undefined;
+before(async () => {
+  fake = await new FakeLooply().start();
+});
+after(() => fake.close());
+afterEach(async () => {
+  assert.deepEqual(fake.unexpected, [], 'the fake saw requests it does not expect');
+  fake.workflows.length = 0;
+  await h?.close();
+  h = undefined;
+});
+
+const env = () => ({ LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url });
+const normal = { workflow_id: 'wf-enrich', workflow_name: 'Enrich Lead', workflow_version: 4, workflow_status: 'ACTIVE' as const, latest: true, workflow_schema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] }, states: ['start', 'end'] };
+
+describe('a hostile platform catalog', () => {
+  it('a Looply schema nesting 2,000 and 100,000 levels deep: the server starts, lists everything, the deep tools accept any object, one warning each', async () => {
+    fake.workflows.push(
+      normal,
+      { workflow_id: 'wf-deep', workflow_name: 'Deep', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, schemaNesting: 2000, states: ['start', 'end'] },
+      { workflow_id: 'wf-deeper', workflow_name: 'Deeper', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, schemaNesting: 100_000, states: ['start', 'end'] },
+    );
+    const stateDir = tempDir();
+    h = await startHarness({ env: env(), files: { 'echo.workflow.mjs': WF.echo }, stateDir });
+    const tools = (await h.client.listTools()).tools;
+    const names = tools.map((t) => t.name);
+    for (const n of ['local_echo', 'looply_enrich_lead', 'looply_deep', 'looply_deeper']) assert.ok(names.includes(n), `${n} listed`);
+    assert.deepEqual(tools.find((t) => t.name === 'looply_deep')!.inputSchema, { type: 'object', additionalProperties: true });
+    assert.deepEqual(tools.find((t) => t.name === 'looply_enrich_lead')!.inputSchema.required, ['email']);
+    await h.app.deps.catalog.refresh();
+    const warnings = h.logs.filter((l) => /looply wf-deep(er)? v1: the input schema nests deeper than/.test(l));
+    assert.equal(warnings.length, 2, `one warning per deep workflow, not one per refresh or per tool: ${warnings.join('\n')}`);
+    const tick = setInterval(() => fake.advance(1), 100);
+    const r = await h.call('looply_deep', { anything: { goes: 1 } }).finally(() => clearInterval(tick));
+    assert.equal(envelope(r)['status'], 'completed');
+    assert.deepEqual(fake.triggers.at(-1)?.body, { anything: { goes: 1 } });
+    // A restart reads the bounded snapshot and lists at once.
+    await h.close();
+    h = await startHarness({ env: env(), stateDir });
+    assert.ok((await h.client.listTools()).tools.some((t) => t.name === 'looply_deeper'));
+  });
+});

@@ -58,6 +58,8 @@ export const LleverageConfig = z.strictObject({
         url: z.url({ error: 'must be a URL' }).refine((u) => u.startsWith('https://') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), 'must be an https URL'),
         description: z.string().optional(),
         token: z.string().optional(),
+        // Only then is a start sent again after a 5xx or a lost connection (the endpoint is safe to repeat).
+        idempotent: z.boolean().default(false),
         fields: z.record(z.string(), z.union([z.enum(['text', 'number', 'boolean', 'file']), z.strictObject({ type: z.enum(['text', 'number', 'boolean', 'file']), required: z.boolean().default(true), description: z.string().optional() })])).default({}),
       }),
     )

@@ -16,9 +16,12 @@ after(() => fake.close());
 beforeEach(() => {
   fake.requests.length = 0;
   fake.endpoints.clear();
-  fake.endpoints.set('/summarize', { token: TOKEN, required: ['note', 'count'] });
-  fake.endpoints.set('/extract', { token: TOKEN, required: ['document', 'lang'], maxBytes: 200_000 });
-  fake.endpoints.set('/slow', { required: [], delayMs: 3000, text: true });
+  fake.received.length = 0;
+  fake.failures.length = 0;
+  fake.endpoints.set('/summarize', { token: TOKEN, required: ['note', 'count'], fields: ['note', 'count', 'urgent'] });
+  fake.endpoints.set('/extract', { token: TOKEN, required: ['document', 'lang'], fields: ['document', 'lang', 'pages', 'appendix'], maxBytes: 200_000 });
+  fake.endpoints.set('/slow', { required: [], fields: [], delayMs: 3000, text: true });
+  fake.endpoints.set('/tag', { required: ['text'], fields: ['text'] });
 });
 afterEach(async () => {
   assert.deepEqual(fake.unexpected, []);
@@ -30,8 +33,10 @@ function setup(roots: string[] = []): Record<string, unknown> {
   return {
     providers: { lleverage: { endpoints: [
       { name: 'Summarize Note', url: `${fake.url}/summarize`, token: TOKEN, fields: { note: 'text', count: 'number', urgent: { type: 'boolean', required: false } } },
-      { name: 'Extract Invoice', url: `${fake.url}/extract`, token: TOKEN, fields: { document: 'file', lang: 'text' } },
+      { name: 'Extract Invoice', url: `${fake.url}/extract`, token: TOKEN, fields: { document: 'file', lang: 'text', pages: { type: 'number', required: false }, appendix: { type: 'file', required: false } } },
       { name: 'Slow', url: `${fake.url}/slow`, fields: {} },
+      { name: 'Tag', url: `${fake.url}/tag`, fields: { text: 'text' }, idempotent: true },
+      { name: 'Tag Once', url: `${fake.url}/tag`, fields: { text: 'text' } },
     ] } },
     files: { roots, maxBytes: 100_000 },
   };
@@ -43,7 +48,7 @@ describe('lleverage through MCP', () => {
     const tool = (await h.client.listTools()).tools.find((t) => t.name === 'lleverage_summarize_note')!;
     assert.deepEqual(tool.inputSchema.required, ['note', 'count']);
     const r = await h.call('lleverage_summarize_note', { note: 'hello', count: 2 });
-    assert.deepEqual(envelope(r)['output'], { received: { note: 'hello', count: 2 } });
+    assert.deepEqual(envelope(r)['output'], { received: { note: 'hello', count: 2, urgent: null } }, 'the omitted optional field goes out as null');
     assert.equal(fake.requests.length, 1);
     assert.ok(!JSON.stringify(r).includes(TOKEN) && !h.logs.join('').includes(TOKEN), 'the token appears nowhere');
   });
@@ -110,6 +115,41 @@ describe('lleverage through MCP', () => {
     fake.endpoints.get('/summarize')!.required.push('tone');
     const missing = await h.call('lleverage_summarize_note', { note: 'x', count: 1 });
     assert.match(envelope(missing)['error'] as string, /400.*Missing required field: tone/);
+  });
+
+  it('sends every configured field: an omitted optional one arrives empty (null in JSON, "" in multipart)', async () => {
+    h = await startHarness({ configFile: setup() });
+    const json = await h.call('lleverage_summarize_note', { note: 'n', count: 1 });
+    assert.equal(envelope(json)['status'], 'completed');
+    assert.deepEqual(fake.received.at(-1), { path: '/summarize', multipart: false, fields: { note: 'n', count: 1, urgent: null } });
+    const multi = await h.call('lleverage_extract_invoice', { document: { base64: Buffer.from('pdf').toString('base64'), filename: 'a.pdf' }, lang: 'en' });
+    assert.equal(envelope(multi)['status'], 'completed');
+    const got = fake.received.at(-1)!;
+    assert.equal(got.multipart, true);
+    assert.equal(got.fields['pages'], '', 'an omitted optional number is an empty text part');
+    assert.equal(got.fields['appendix'], '', 'an omitted optional file is an empty text part');
+    assert.equal(got.fields['lang'], 'en');
+    // The fake is as strict as the document: leaving a configured field out entirely is a 400.
+    fake.endpoints.get('/summarize')!.fields!.push('tone');
+    const absent = await h.call('lleverage_summarize_note', { note: 'x', count: 1 });
+    assert.match(envelope(absent)['error'] as string, /400.*Missing field: tone/);
+  });
+
+  it('retries a start after a 5xx or a reset only for an endpoint marked idempotent', async () => {
+    h = await startHarness({ configFile: setup() });
+    fake.failures.push({ status: 503 }, 'reset');
+    const retried = await h.call('lleverage_tag', { text: 'a' });
+    assert.equal(envelope(retried)['status'], 'completed');
+    assert.equal(fake.requests.length, 3, 'two failures, then the call that answered');
+    fake.requests.length = 0;
+    fake.failures.push({ status: 503 });
+    const once = await h.call('lleverage_tag_once', { text: 'b' });
+    assert.equal(envelope(once)['status'], 'failed');
+    assert.equal(fake.requests.length, 1, 'not idempotent: never sent twice');
+    fake.failures.push('reset');
+    const lost = await h.call('lleverage_tag_once', { text: 'c' });
+    assert.match(envelope(lost)['error'] as string, /may or may not have started/);
+    assert.equal(fake.requests.length, 2);
   });
 
   it('sends progress while waiting on a slow call; cancel aborts the request; text answers stay text', async () => {

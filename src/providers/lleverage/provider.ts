@@ -16,6 +16,8 @@ export interface LleverageEndpoint {
   url: string;
   description?: string | undefined;
   token?: string | undefined;
+  /** Marked safe to repeat by the user: a start is then retried on 5xx and network errors. */
+  idempotent?: boolean | undefined;
   fields: Record<string, FieldSpec>;
 }
 
@@ -47,34 +49,41 @@ export class LleverageProvider implements Provider {
     const e = this.endpoints.get(req.workflow.id);
     if (!e) throw new WorkflowError('not_found', `No Lleverage endpoint "${req.workflow.id}" is configured; list the tools again.`);
     const input = (req.input ?? {}) as Record<string, unknown>;
-    const fileFields = Object.entries(e.fields).filter(([name, spec]) => normalizeField(spec).type === 'file' && input[name] !== undefined);
+    const specs = Object.entries(e.fields).map(([name, spec]) => [name, normalizeField(spec)] as const);
+    const fileFields = specs.filter(([name, f]) => f.type === 'file' && input[name] !== undefined && input[name] !== null);
     let form: FormData | null = null;
-    if (fileFields.length) {
+    // Lleverage wants every configured field in every call (seed 003): an omitted optional field
+    // goes out empty — "" as a multipart text part, null in JSON. An endpoint with a file field
+    // is always called as multipart, as its document says.
+    if (specs.some(([, f]) => f.type === 'file')) {
       form = new FormData();
-      for (const [name, spec] of Object.entries(e.fields)) {
-        if (input[name] === undefined) continue;
-        if (normalizeField(spec).type !== 'file') form.append(name, String(input[name]));
+      for (const [name, f] of specs) {
+        const value = input[name];
+        if (value === undefined || value === null) form.append(name, '');
+        else if (f.type !== 'file') form.append(name, String(value));
         else {
           // The client's roots, when it offers them, say which folders it shares.
-          const part = await fileFor(name, input[name], req.fileRoots ? { ...this.opts.files, roots: req.fileRoots } : this.opts.files);
+          const part = await fileFor(name, value, req.fileRoots ? { ...this.opts.files, roots: req.fileRoots } : this.opts.files);
           form.append(name, part.blob as never, part.filename);
         }
       }
     }
+    const json: Record<string, unknown> = { ...input };
+    for (const [name] of specs) if (json[name] === undefined) json[name] = null;
     const now = new Date().toISOString();
     const run: Run = {
       provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`,
       status: 'running', input: form ? describeInput(input, fileFields.map(([n]) => n)) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
     const call = this.calls.add(run);
-    setImmediate(() => void this.send(call, e, form ? { form } : { json: input }));
+    setImmediate(() => void this.send(call, e, form ? { form } : { json }));
     return { ...run };
   }
 
   private async send(call: InProcessRun, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
     let update: RunUpdate;
     try {
-      const output = await e.client.request({ method: 'POST', path: '', ...body, schema: z.unknown(), accept: 'text', kind: 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
+      const output = await e.client.request({ method: 'POST', path: '', ...body, schema: z.unknown(), accept: 'text', kind: e.idempotent ? 'read' : 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
       update = { status: 'completed', output, error: null };
     } catch (err) {
       const aborted = call.controller.signal.aborted;

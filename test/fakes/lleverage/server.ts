@@ -6,6 +6,8 @@ import { Readable } from 'node:stream';
 export interface FakeEndpoint {
   token?: string;
   required: string[];
+  /** Every field the trigger configures: the document says all are sent, so a missing one is a 400. */
+  fields?: string[];
   /** Bodies over this many bytes get 413. */
   maxBytes?: number;
   delayMs?: number;
@@ -22,6 +24,10 @@ export class FakeLleverage extends FakeServer {
   readonly endpoints = new Map<string, FakeEndpoint>();
   readonly unexpected: string[] = [];
   readonly requests: string[] = [];
+  /** The fields of every accepted call as they arrived (files as name, size, sha256). */
+  readonly received: Array<{ path: string; multipart: boolean; fields: Record<string, unknown> }> = [];
+  /** One-shot failures for the next calls, whatever the path: a status, or a reset after the body arrived. */
+  readonly failures: Array<{ status: number } | 'reset'> = [];
 
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -46,8 +52,14 @@ export class FakeLleverage extends FakeServer {
         }
       }
     } else Object.assign(fields, await request.json());
-    const missing = e.required.filter((f) => fields[f] === undefined || fields[f] === '');
+    const failure = this.failures.shift();
+    if (failure === 'reset') return void req.socket.destroy();
+    if (failure) return send(failure.status, { message: 'Internal server error' });
+    const absent = (e.fields ?? []).filter((f) => !(f in fields));
+    if (absent.length) return send(400, { message: `Missing field: ${absent.join(', ')}` });
+    const missing = e.required.filter((f) => fields[f] === undefined || fields[f] === null || fields[f] === '');
     if (missing.length) return send(400, { message: `Missing required field: ${missing.join(', ')}` });
+    this.received.push({ path, multipart: (req.headers['content-type'] ?? '').startsWith('multipart/form-data'), fields });
     if (e.delayMs) await new Promise((r) => setTimeout(r, e.delayMs));
     if (e.text) return void res.writeHead(200, { 'content-type': 'text/plain' }).end(`ok ${Object.keys(fields).join(',')}`);
     send(200, { received: fields });

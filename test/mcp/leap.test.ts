@@ -49,6 +49,8 @@ describe('leap through MCP', () => {
       assert.match(JSON.stringify(envelope(r)['output']), /done rnp_/);
       const v2 = await h.call('leap_free_form', { anything: 1 });
       assert.match(envelope(v2)['run_id'] as string, /^runv2_/);
+      assert.equal(envelope(v2)['status'], 'completed');
+      assert.match(JSON.stringify(envelope(v2)['output']), /done runv2_/, 'a v2 run answers in `result`');
       assert.equal(fake.starts.length, 2);
       assert.deepEqual(fake.starts[0]!.body, { workflow_id: 'wkf_summarize12345', input: { url: 'https://example.com/a' } });
       const bad = await h.call('leap_summarize_article', { url: 'not a url' });

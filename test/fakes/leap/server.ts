@@ -57,11 +57,14 @@ export class FakeLeap extends FakeServer {
     }
   }
 
+  /** v1: the ten fields of WorkflowRunSchema. v2: only what its document shows — `result`, no input, output or start/end times. */
   private view(r: FakeRun): Record<string, unknown> {
+    const error = r.status === 'failed' ? 'missing variable "topic"' : null;
+    const answer = r.status === 'completed' ? { summary: `done ${r.id}` } : null;
+    if (r.id.startsWith('runv2_')) return { id: r.id, version_id: 'vsp_0123456789abcd', workflow_id: r.workflow_id, status: r.status, created_at: r.created_at, error, result: answer };
     return {
       id: r.id, version_id: 'vsp_0123456789abcd', status: r.status, created_at: r.created_at, started_at: r.created_at, ended_at: r.ended_at,
-      workflow_id: r.workflow_id, error: r.status === 'failed' ? 'missing variable "topic"' : null, input: r.input,
-      output: r.status === 'completed' ? { summary: `done ${r.id}` } : null,
+      workflow_id: r.workflow_id, error, input: r.input, output: answer,
     };
   }
 

@@ -68,6 +68,11 @@ export interface RunUpdate {
   /** The whole step list, for platforms that report it at once. */
   steps?: RunStep[];
   raw?: unknown;
+  /**
+   * Nothing more can be learned from the platform (it offers no way to read this run again):
+   * watching stops here and waits end, with the status as given (`unknown`, say).
+   */
+  final?: boolean;
 }
 
 export interface Capabilities {

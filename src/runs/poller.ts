@@ -87,7 +87,7 @@ export async function pollRun(o: PollOptions): Promise<void> {
       failures = 0;
       o.onUpdate(update);
       last = update.status;
-      if (isTerminal(update.status)) return;
+      if (isTerminal(update.status) || update.final) return;
       n = update.status === 'waiting' ? n : n + 1;
     } catch (err) {
       if (o.signal.aborted) return;

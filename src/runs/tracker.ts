@@ -8,7 +8,7 @@ import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
 
 /** `statusChanged` is false for progress-only changes (a message, a fraction). */
-export type RunListener = (run: JournalRun, change: { statusChanged: boolean }) => void;
+export type RunListener = (run: JournalRun, change: { statusChanged: boolean; final?: boolean }) => void;
 
 interface Tracked {
   run: JournalRun;
@@ -261,8 +261,8 @@ export class RunTracker {
       t.lastMessageWrite = this.clock.now();
       this.persist(t);
     }
-    if (isTerminal(run.status)) this.retire(t);
-    this.emit(run, statusChanged, t);
+    if (isTerminal(run.status) || u.final) this.retire(t);
+    this.emit(run, statusChanged, t, u.final);
   }
 
   private async write(run: JournalRun, u: Partial<JournalRun>): Promise<void> {
@@ -290,11 +290,11 @@ export class RunTracker {
     });
   }
 
-  private emit(run: JournalRun, statusChanged: boolean, t: Tracked | undefined): void {
+  private emit(run: JournalRun, statusChanged: boolean, t: Tracked | undefined, final?: boolean): void {
     const copy = { ...run };
     for (const l of [...(t?.listeners ?? []), ...this.listeners]) {
       try {
-        l(copy, { statusChanged });
+        l(copy, final ? { statusChanged, final } : { statusChanged });
       } catch (err) {
         this.opts.log.warn(`run listener failed: ${(err as Error).message}`);
       }
@@ -314,7 +314,7 @@ export class RunTracker {
       };
       const listener: RunListener = (run, change) => {
         o.onUpdate?.(run, change);
-        if (settle(run.status)) finish();
+        if (settle(run.status) || change.final) finish();
       };
       const timer = this.clock.setTimeout(finish, o.timeoutMs);
       t.listeners.add(listener);

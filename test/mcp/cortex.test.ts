@@ -202,6 +202,26 @@ describe('cortex through MCP', () => {
     assert.ok(fake.queries.some((q) => q.get('search') === 'e'));
   });
 
+  it('a discoverable run whose stream breaks ends in a clear unknown envelope (Cortex cannot read it), with exactly one start', async () => {
+    h = await startHarness({ configFile: config({ discover: true }) });
+    fake.knobs.dropStreamAfter = 1;
+    fake.knobs.stepMs = 40;
+    const r = await h.call('cortex_shared_translator', { text: 'hello' });
+    const e = envelope(r);
+    assert.equal(e['status'], 'unknown', text(r));
+    assert.match(String(e['error']), /no way to read a run of a discoverable workflow/);
+    assert.match(text(r), /do not start it again/i);
+    assert.equal(fake.calls['start'], 1, 'never started twice');
+    assert.equal(fake.calls['get-run'], 1, 'the own-workflow route was tried once, answered 404, and polling stopped');
+    const run = await readJson(e['run_uri'] as string);
+    assert.equal(run.status, 'unknown');
+    assert.match(String(run.error), /discoverable/);
+    const retention = await h.call('set_run_retention', { run_id: e['run_id'] as string, days: 3 });
+    assert.equal(retention.isError, true);
+    assert.match(text(retention), /Retention applies to your own Cortex workflows only/);
+    assert.equal(fake.calls['retention'], undefined, 'nothing was sent');
+  });
+
   it('file fields go up as multipart with input as a JSON field; URLs stay in the JSON input', async () => {
     h = await startHarness({ env: env() });
     const pdf = `data:application/pdf;base64,${Buffer.from('%PDF-1.4 hello').toString('base64')}`;
@@ -210,10 +230,13 @@ describe('cortex through MCP', () => {
     assert.deepEqual(fake.starts[0], { input: { note: 'n' }, workflow_version_id: 'ver_ext_1', stream: true, files: { doc: ['upload:14'] } });
     await h.call('cortex_extract_fields', { doc: 'https://example.com/a.pdf' });
     assert.deepEqual(fake.starts[1]!['input'], { doc: 'https://example.com/a.pdf' });
+    const named = await h.call('cortex_extract_fields', { doc: { base64: Buffer.from('%PDF-1.4 x').toString('base64'), filename: 'scan.pdf' } });
+    assert.equal(envelope(named)['status'], 'completed', text(named));
+    assert.deepEqual(fake.starts[2]!['files'], { doc: ['scan.pdf:10'] }, 'the documented { base64, filename } form goes up as a named part');
     const bad = await h.call('cortex_extract_fields', { doc: '../../etc/passwd' });
     assert.equal(bad.isError, true);
     assert.match(text(bad), /doc: .*(outside|no file)/);
-    assert.equal(fake.starts.length, 2);
+    assert.equal(fake.starts.length, 3);
   });
 
   it('a server that answers a streamed start with JSON is followed by polling to the end', async () => {

@@ -130,7 +130,14 @@ export class CortexProvider implements Provider {
   }
 
   async poll(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }> {
-    return runUpdateOf(await this.client.getRun(run.workflowId, run.runId, signal));
+    try {
+      return runUpdateOf(await this.client.getRun(run.workflowId, run.runId, signal));
+    } catch (err) {
+      // Cortex documents run, stream and cancel for discoverable workflows — no read. The
+      // own-workflow route is tried; its 404 means the run cannot be read: say so and stop.
+      if (err instanceof ProviderError && err.status === 404 && this.scopeOf(run.workflowId) === 'discover') return unreadableDiscoverRun();
+      throw err;
+    }
   }
 
   async cancel(run: Run): Promise<CancelOutcome> {
@@ -148,6 +155,7 @@ export class CortexProvider implements Provider {
   }
 
   async setRetention(run: Run, days: number): Promise<string> {
+    if (this.scopeOf(run.workflowId) === 'discover') throw new WorkflowError('unsupported', `Retention applies to your own Cortex workflows only: run ${run.runId} belongs to the discoverable workflow ${run.workflowId}, shared by another app, and Cortex offers no retention change for it.`);
     const r = await this.client.setRetention(run.workflowId, run.runId, daysToRetention(days));
     const due = typeof r['retention_due_at'] === 'string' ? `; its data is due for deletion at ${r['retention_due_at']}` : days === -1 ? '; its data is kept' : '';
     return `Retention of run ${run.runId} set to ${days === -1 ? 'forever' : `${days} days`}${due}.`;
@@ -184,6 +192,12 @@ export class CortexProvider implements Provider {
   private defaultRetention(): Retention | undefined {
     return this.opts.retentionDays === undefined ? undefined : daysToRetention(this.opts.retentionDays);
   }
+}
+
+const UNREADABLE = 'Cortex offers no way to read a run of a discoverable workflow after its stream ends (reading it answered 404), so its outcome cannot be known here; look in Cortex itself. Do not start it again if it must run only once.';
+
+function unreadableDiscoverRun(): RunUpdate & { status: RunStatus } {
+  return { status: 'unknown', error: UNREADABLE, message: 'the stream ended early and Cortex cannot be asked about this run', final: true };
 }
 
 /** Days as Cortex's retention policy; -1 keeps the data forever. */

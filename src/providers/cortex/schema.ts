@@ -4,6 +4,14 @@ import type { JSONSchema } from '../types.js';
 const MAX_DEPTH = 8;
 const MAX_FIELDS = 1000;
 const FORMATS: Record<string, string> = { date: 'date', datetime: 'date-time', time: 'time' };
+/** A file argument in every documented form: text (path, data: URL, https URL, base64) or `{ base64, filename }`. */
+const FILE: JSONSchema = {
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'object', properties: { base64: { type: 'string' }, filename: { type: 'string', minLength: 1 } }, required: ['base64', 'filename'], additionalProperties: false },
+  ],
+  description: 'A file: a local path (inside the folders files may come from), a data: URL, an https URL, its content as base64, or { "base64": …, "filename": … }.',
+};
 
 interface Ctx {
   budget: number;
@@ -71,7 +79,7 @@ function fieldSchema(def: JsonObject, nestedDefaults: JsonObject, depth: number,
       return def['additional_options'] ? { anyOf: [choice, { type: 'string' }] } : choice;
     }
     case 'file':
-      return { type: 'string', description: 'A file: a local path (inside the folders files may come from), a data: URL, an https URL, or its content as base64.' };
+      return FILE;
     case 'connection':
       return { type: 'string', description: 'The id of a connection in Cortex.' };
     case 'object': {

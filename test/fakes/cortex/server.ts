@@ -73,7 +73,7 @@ export class FakeCortex extends FakeServer {
       return send(failure.status, { status: failure.status, message: failure.status === 429 ? 'Too many requests' : 'Internal error' }, failure.retryAfter ? { 'retry-after': failure.retryAfter } : {});
     }
     const scope = m[2] ? 'discover' : 'own';
-    const wf = m[3] ? this.workflows.find((w) => w.id === decodeURIComponent(m[3]!) && (w.scope === scope || route === 'get-run')) : undefined;
+    const wf = m[3] ? this.workflows.find((w) => w.id === decodeURIComponent(m[3]!) && w.scope === scope) : undefined;
     if (m[3] && !wf) return error(404, 'Workflow not found');
     switch (route) {
       case 'list':

@@ -15,6 +15,8 @@ beforeEach(() => {
   fake.executions.clear();
   fake.knobs.failures.length = 0;
   fake.knobs.latencyMs = 0;
+  fake.knobs.eventLog = 'none';
+  fake.knobs.details = 'full';
   fake.triggers.length = 0;
   for (const k of Object.keys(fake.calls)) delete fake.calls[k];
   fake.workflows.push(
@@ -22,6 +24,7 @@ beforeEach(() => {
     { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 2, workflow_status: 'ACTIVE', latest: true, workflow_mock_payload: { invoice: 'INV-1', amount: 120.5, currency: 'EUR' }, states: ['start', 'wait_for_response_state', 'book_state', 'end'], output: { booked: true } },
     { workflow_id: 'wf-approve', workflow_name: 'Approve Invoice', workflow_version: 3, workflow_status: 'DRAFT', latest: false },
     { workflow_id: 'wf-enrich', workflow_name: 'Enrich Lead', workflow_version: 4, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] }, states: ['start', 'lookup_state', 'score_state', 'end'], output: { score: 87 } },
+    { workflow_id: 'wf-card', workflow_name: 'Send Card', workflow_version: 2, workflow_status: 'ACTIVE', latest: true, workflow_mock_payload: { to: 'ann' }, states: ['start_state', 'build_card_state', 'send_card_state'], output: { sent: true } },
   );
 });
 afterEach(async () => {
@@ -42,7 +45,7 @@ describe('looply through MCP', () => {
     h = await startHarness({ env: env() });
     const tools = (await h.client.listTools()).tools;
     const names = tools.map((t) => t.name).filter((n) => n.startsWith('looply_'));
-    assert.deepEqual(names.sort(), ['looply_approve_invoice', 'looply_approve_invoice_v1', 'looply_approve_invoice_v2', 'looply_enrich_lead', 'looply_enrich_lead_v4']);
+    assert.deepEqual(names.sort(), ['looply_approve_invoice', 'looply_approve_invoice_v1', 'looply_approve_invoice_v2', 'looply_enrich_lead', 'looply_enrich_lead_v4', 'looply_send_card', 'looply_send_card_v2']);
     const approve = tools.find((t) => t.name === 'looply_approve_invoice')!;
     assert.deepEqual(Object.keys(approve.inputSchema.properties ?? {}), ['invoice', 'amount', 'currency']);
     assert.match(approve.description!, /Example payload.*INV-1/);
@@ -70,6 +73,53 @@ describe('looply through MCP', () => {
     } finally {
       stop();
     }
+  });
+
+  it('a run ending in an ordinary last state is completed with ended_at after started_at, whatever the event log says', async () => {
+    h = await startHarness({ env: env() });
+    const stop = autoAdvance(100);
+    try {
+      for (const [style, details] of [['none', 'full'], ['unknown', 'full'], ['sfn', 'full'], ['none', 'empty'], ['unknown', 'empty']] as const) {
+        fake.knobs.eventLog = style;
+        fake.knobs.details = details;
+        const r = await h.call('looply_send_card', { to: `${style}-${details}` });
+        const e = envelope(r);
+        assert.equal(e['status'], 'completed', `${style}/${details}: ${text(r)}`);
+        assert.deepEqual(e['output'], { sent: true });
+        assert.ok(Date.parse(e['ended_at'] as string) > Date.parse(e['started_at'] as string), `${style}/${details}: ended ${e['ended_at']} after started ${e['started_at']}`);
+      }
+      assert.equal(fake.calls['GET getWorkflowById'], 1, 'the structure of an ACTIVE version is read once, and only when the execution does not carry it');
+    } finally {
+      stop();
+    }
+  });
+
+  it('an output whose state the structure does not know stays running, and the run says why instead of guessing', async () => {
+    // The structure names states other than those the execution reports.
+    fake.workflows.push({ workflow_id: 'wf-odd', workflow_name: 'Odd', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, states: ['start_state', 'renamed_state'], structureStates: ['Start', 'Send card'], output: { sent: 1 } });
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    const e = envelope(await h.call('looply_odd', {}));
+    fake.advance(1);
+    await until(() => /whether "renamed_state" is the last state is not known.*stateMap/.test(String(h!.app.deps.tracker.get('looply', e['run_id'] as string)?.message)), 5000, 'the message that says why');
+    assert.equal(h.app.deps.tracker.get('looply', e['run_id'] as string)!.status, 'running');
+  });
+
+  it('doctor points at recent runs that look finished (output, no state change for an hour) but are not recognised', async () => {
+    fake.workflows.push({ workflow_id: 'wf-odd', workflow_name: 'Odd', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, states: ['start_state', 'renamed_state'], structureStates: ['Start', 'Send card'], output: { sent: 1 } });
+    h = await startHarness({ env: env() });
+    const { LooplyClient } = await import('../../src/providers/looply/client.js');
+    const direct = new LooplyClient({ apiKey: fake.key, baseUrl: fake.url });
+    fake.now = Date.now() - 3 * 3600_000;
+    const old = (await direct.trigger('wf-odd', 1, {})).looply_execution_id;
+    await direct.trigger('wf-card', 2, {});
+    fake.advance(5);
+    fake.now = Date.now();
+    await direct.trigger('wf-odd', 1, {});
+    fake.advance(5); // ended just now: not stale yet
+    const checks = await h.app.deps.catalog.provider('looply')!.check();
+    const runs = checks.find((c) => c.name === 'looply runs')!;
+    assert.equal(runs.ok, false);
+    assert.match(runs.message, new RegExp(`1 recent run\\(s\\).*${old} \\(state "renamed_state"\\).*stateMap`));
   });
 
   it('a run that waits for a person ends the call with status waiting; resume_run moves it on to the end', async () => {
@@ -130,6 +180,21 @@ describe('looply through MCP', () => {
       pages++;
     } while (cursor && pages < 10);
     assert.equal(seen.size, 35, 'every run once: ours and the 34 started elsewhere');
+    await h.close();
+    // Org-wide: Looply's lastKey names the last row's workflow; page 2 holds other workflows' runs.
+    h = await startHarness({ env: env(), flags: { waitSeconds: 0 } });
+    for (let i = 0; i < 25; i++) await direct.trigger('wf-card', 2, { to: `p${i}` });
+    const org = new Set<string>();
+    let orgCursor: string | undefined;
+    let orgPages = 0;
+    do {
+      const page = envelope(await h.call('list_runs', { provider: 'looply', limit: 20, ...(orgCursor ? { cursor: orgCursor } : {}) })) as { runs: Array<{ run_id: string }>; next_cursor: string | null };
+      for (const r of page.runs) org.add(r.run_id);
+      orgCursor = page.next_cursor ?? undefined;
+      orgPages++;
+    } while (orgCursor && orgPages < 10);
+    assert.equal(org.size, 60, 'every run of every workflow once');
+    assert.ok([...org].some((id) => id.endsWith('wf-enrich')) && [...org].some((id) => id.endsWith('wf-card')));
     assert.ok(seen.has(ours['run_id'] as string));
     const hist = JSON.parse(((await h.client.readResource({ uri: 'workflows://workflows/looply/wf-enrich/runs' })).contents[0] as { text: string }).text);
     assert.ok(hist.runs.length >= 30);

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ProviderError } from '../../src/http/errors.js';
 import { LooplyClient } from '../../src/providers/looply/client.js';
-import { inputSchemaOf, statusOf, toRun, versionOf } from '../../src/providers/looply/map.js';
+import { classify, inputSchemaOf, statusOf, toRun, versionOf } from '../../src/providers/looply/map.js';
+import { lastStateEvidence, structureOf, structureOfDetails } from '../../src/providers/looply/structure.js';
 import { Execution, WorkflowSummary } from '../../src/providers/looply/wire.js';
 import { prepareSchema } from '../../src/mcp/schema.js';
 import { FakeLooply } from '../fakes/looply/server.js';
@@ -51,6 +52,41 @@ describe('looply mapping', () => {
   });
 });
 
+describe('looply last-state rule', () => {
+  const steps = [{ id: 'a1', name: 'start_state' }, { id: 'b2', name: 'send_card_state' }, { id: 'c3', name: 'notify_state' }];
+  it('reads steps and connections in the common spellings: from/to, source/target by id, a step\'s next, a map by source', () => {
+    for (const s of [
+      structureOf(steps, [{ from: 'start_state', to: 'send_card_state' }, { from: 'start_state', to: 'notify_state' }]),
+      structureOf(steps, [{ source: 'a1', target: 'b2' }, { source: 'a1', target: 'c3' }]),
+      structureOf([{ name: 'start_state', next: ['send_card_state', 'notify_state'] }, { name: 'send_card_state' }, { name: 'notify_state', next: [] }], undefined),
+      structureOf({ start_state: { type: 'TASK' }, send_card_state: {}, notify_state: {} }, { start_state: ['send_card_state', 'notify_state'] }),
+      structureOfDetails({ workflow_name: 'x', steps, connections: [{ sourceId: 'a1', targetId: 'b2' }, { sourceId: 'a1', targetId: 'c3' }] }),
+    ]) {
+      assert.equal(lastStateEvidence('send_card_state', s), 'last');
+      assert.equal(lastStateEvidence('notify_state', s), 'last');
+      assert.equal(lastStateEvidence('start_state', s), 'not-last');
+      assert.equal(lastStateEvidence('elsewhere', s), 'not-in-structure');
+    }
+    assert.equal(structureOfDetails({ workflow_name: 'only a name' }), null);
+    assert.equal(lastStateEvidence('x', null), 'no-structure');
+  });
+
+  it('an output in the last state is completed, whatever its name; missing or contradictory evidence is said, not guessed', () => {
+    const details = { steps, connections: [{ from: 'start_state', to: 'send_card_state' }] };
+    assert.equal(statusOf(ex({ workflow_current_state: 'send_card_state', workflow_output_payload: { ok: 1 }, workflow_details: details })), 'completed');
+    assert.equal(statusOf(ex({ workflow_current_state: 'send_card_state', workflow_details: details })), 'running', 'no output yet');
+    assert.equal(statusOf(ex({ workflow_current_state: 'start_state', workflow_output_payload: { ok: 1 }, workflow_details: details })), 'running', 'it goes on from here');
+    const byId = structureOf(steps, [{ from: 'start_state', to: 'send_card_state' }]);
+    assert.equal(statusOf(ex({ workflow_current_state: 'send_card_state', workflow_output_payload: { ok: 1 } }), undefined, byId), 'completed', 'from getWorkflowById when the execution has no structure');
+    const none = classify(ex({ workflow_current_state: 'send_card_state', workflow_output_payload: { ok: 1 } }));
+    assert.deepEqual([none.status, /did not give the workflow's structure.*stateMap/.test(none.note ?? '')], ['running', true]);
+    const odd = classify(ex({ workflow_current_state: 'mystery', workflow_output_payload: { ok: 1 }, workflow_details: details }));
+    assert.deepEqual([odd.status, /has no state "mystery"/.test(odd.note ?? '')], ['running', true]);
+    assert.equal(statusOf(ex({ workflow_current_state: 'send_card_state', workflow_output_payload: { ok: 1 } }), { 'send_card*': 'failed' }, byId), 'failed', 'the state map overrides');
+    assert.equal(toRun(ex({ workflow_current_state: 'end', workflow_output_payload: { ok: 1 } })).endedAt, null, 'no modified_on: the tracker takes the time it saw the end');
+  });
+});
+
 describe('looply client against the fake', () => {
   let fake: FakeLooply;
   let client: LooplyClient;
@@ -63,6 +99,8 @@ describe('looply client against the fake', () => {
     fake.workflows.length = 0;
     fake.executions.clear();
     fake.knobs.failures.length = 0;
+    fake.knobs.eventLog = 'none';
+    fake.knobs.details = 'full';
     for (const k of Object.keys(fake.calls)) delete fake.calls[k];
   });
 
@@ -94,6 +132,8 @@ describe('looply client against the fake', () => {
     assert.deepEqual(toRun(item).output, { approved: true });
     const second = (await client.trigger('w1', undefined, {})).looply_execution_id;
     await client.terminate(second, 'stopped by the agent');
+    assert.equal(statusOf((await client.getExecution('w1', second)).item), 'running', 'with no event log, nothing in the execution says it was terminated');
+    fake.knobs.eventLog = 'sfn';
     assert.equal(statusOf((await client.getExecution('w1', second)).item), 'cancelled');
     assert.equal((await client.toggleSchedule('w1', 2, 'PAUSE')).status, 'PAUSED');
     const history = await client.executionHistory('w1');

@@ -26,7 +26,7 @@ export class LooplyClient {
   }
 
   getWorkflow(workflowId: string, version: number, signal?: AbortSignal) {
-    return this.http.request({ method: 'GET', path: 'getWorkflowById', query: { workflow_id: workflowId, workflow_version: version }, schema: W.SchemaResponse, kind: 'read', what: `read workflow ${workflowId} v${version}`, signal });
+    return this.http.request({ method: 'GET', path: 'getWorkflowById', query: { workflow_id: workflowId, workflow_version: version }, schema: W.WorkflowResponse, kind: 'read', what: `read workflow ${workflowId} v${version}`, signal });
   }
 
   getSchema(workflowId: string, version: number, signal?: AbortSignal) {

@@ -1,6 +1,7 @@
 import { globToRegExp } from '../../core/glob.js';
 import { isPlainObject, tryStringify } from '../../core/json.js';
 import type { JSONSchema, Run, RunStatus, RunStep } from '../types.js';
+import { lastStateEvidence, structureOfDetails, type Structure } from './structure.js';
 import type { Execution, WorkflowSummary } from './wire.js';
 
 /** Terminal entries of `workflow_event_log` (Step Functions style), the first rule. */
@@ -27,23 +28,46 @@ function fromStateMap(state: string, stateMap: Record<string, RunStatus> | undef
   return null;
 }
 
+/** A status and, when the evidence is missing or contradictory, a line that says so. */
+export interface Classified {
+  status: RunStatus;
+  note: string | null;
+}
+
+export function hasOutput(e: Execution): boolean {
+  const out = e.workflow_output_payload;
+  return out !== undefined && out !== null && !(isPlainObject(out) && Object.keys(out).length === 0);
+}
+
 /**
- * Looply has no status enum. In order: terminal event-log entries; the configured state map;
- * then the defaults — a state naming a wait is waiting, one naming a failure failed, an
- * output with no current state completed, anything else running.
+ * Looply has no status enum (providers.md §4). In order: terminal event-log entries; the
+ * configured state map; the last-state rule — an output, and the current state has no outgoing
+ * connection in the workflow's structure (the execution's `workflow_details`, else the structure
+ * passed in); then the defaults — a state naming a wait is waiting, one naming a failure failed,
+ * an output with no current state completed, a state named end/done/complete… completed unless
+ * the structure says it goes on; anything else running.
  */
-export function statusOf(e: Execution, stateMap?: Record<string, RunStatus>): RunStatus {
-  for (const t of eventTypes(e.workflow_event_log)) if (EVENT_STATUS[t]) return EVENT_STATUS[t]!;
+export function classify(e: Execution, stateMap?: Record<string, RunStatus>, structure?: Structure | null): Classified {
+  for (const t of eventTypes(e.workflow_event_log)) if (EVENT_STATUS[t]) return { status: EVENT_STATUS[t]!, note: null };
   const state = e.workflow_current_state ?? '';
   const mapped = state ? fromStateMap(state, stateMap) : null;
-  if (mapped) return mapped;
+  if (mapped) return { status: mapped, note: null };
+  const output = hasOutput(e);
+  const evidence = lastStateEvidence(state, structureOfDetails(e.workflow_details) ?? structure ?? null);
+  if (output && evidence === 'last') return { status: 'completed', note: null };
   const lower = state.toLowerCase();
-  if (/wait/.test(lower)) return 'waiting';
-  if (/terminat|abort|cancel/.test(lower)) return 'cancelled';
-  if (/fail|error/.test(lower)) return 'failed';
-  if (/^(end|done|complete|completed|success|succeeded)$/.test(lower)) return 'completed';
-  if (!state && e.workflow_output_payload !== undefined && e.workflow_output_payload !== null) return 'completed';
-  return 'running';
+  if (/wait/.test(lower)) return { status: 'waiting', note: null };
+  if (/terminat|abort|cancel/.test(lower)) return { status: 'cancelled', note: null };
+  if (/fail|error/.test(lower)) return { status: 'failed', note: null };
+  if (!state && output) return { status: 'completed', note: null };
+  if (evidence !== 'not-last' && /^(end|done|complete|completed|success|succeeded)$/.test(lower)) return { status: 'completed', note: null };
+  if (!output || evidence === 'not-last') return { status: 'running', note: null };
+  const why = evidence === 'no-structure' ? "Looply did not give the workflow's structure" : `the workflow's structure has no state "${state}"`;
+  return { status: 'running', note: `Looply gave an output, but ${why}, so whether "${state}" is the last state is not known; if the run is over, map the state in providers.looply.stateMap` };
+}
+
+export function statusOf(e: Execution, stateMap?: Record<string, RunStatus>, structure?: Structure | null): RunStatus {
+  return classify(e, stateMap, structure).status;
 }
 
 export function isoFrom(t: number | string | null | undefined): string | null {
@@ -52,9 +76,13 @@ export function isoFrom(t: number | string | null | undefined): string | null {
   return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
 }
 
-/** An execution as our Run (the `looply_execution_id` is the run id). */
-export function toRun(e: Execution, stateMap?: Record<string, RunStatus>): Run {
-  const status = statusOf(e, stateMap);
+/**
+ * An execution as our Run (the `looply_execution_id` is the run id). The end time is
+ * `modified_on` where Looply gives it (its lists do; a single execution has none): else null,
+ * and the tracker records when this server first saw the run end.
+ */
+export function toRun(e: Execution, stateMap?: Record<string, RunStatus>, structure?: Structure | null): Run {
+  const status = statusOf(e, stateMap, structure);
   const ended = status === 'completed' || status === 'failed' || status === 'cancelled';
   const created = isoFrom(e.created_on) ?? new Date(0).toISOString();
   return {
@@ -62,7 +90,7 @@ export function toRun(e: Execution, stateMap?: Record<string, RunStatus>): Run {
     runId: e.workflow_execution_id, status, input: e.workflow_input_payload ?? null,
     output: status === 'completed' ? (e.workflow_output_payload ?? null) : null,
     error: status === 'failed' ? `failed in state "${e.workflow_current_state ?? 'unknown'}"` : status === 'cancelled' ? 'terminated' : null,
-    createdAt: created, startedAt: created, endedAt: ended ? (isoFrom(e.modified_on) ?? created) : null, raw: { workflow_current_state: e.workflow_current_state ?? null },
+    createdAt: created, startedAt: created, endedAt: ended ? isoFrom(e.modified_on) : null, raw: { workflow_current_state: e.workflow_current_state ?? null },
   };
 }
 

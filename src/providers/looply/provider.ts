@@ -5,7 +5,8 @@ import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
 import { LooplyClient } from './client.js';
-import { inputSchemaOf, stepsOf, toRun, versionOf } from './map.js';
+import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
+import { structureOf, structureOfDetails, type Structure } from './structure.js';
 import type { WorkflowSummary } from './wire.js';
 
 export interface LooplyProviderOptions {
@@ -21,6 +22,8 @@ export interface LooplyProviderOptions {
 }
 
 const SCHEMA_CONCURRENCY = 32;
+/** doctor: a run with an output whose state has not changed for this long looks finished. */
+const STALE_MS = 60 * 60_000;
 
 /** Looply: every ACTIVE workflow version as a tool; runs polled to the end, waits resumable. */
 export class LooplyProvider implements Provider {
@@ -33,6 +36,10 @@ export class LooplyProvider implements Provider {
   readonly pollBudgetPerSecond: number;
   /** ACTIVE versions are locked, so their schemas are fetched once. */
   private readonly schemas = new Map<string, Promise<WorkflowVersion>>();
+  /** Each ACTIVE version's states and connections (locked once active, so read once). */
+  private readonly structures = new Map<string, Promise<Structure | null>>();
+  /** Runs this server terminated: Looply's execution may not say so (no status field). */
+  private readonly terminated = new Set<string>();
   /** Versions whose tools carry our `profile` argument (their own schema has no such field). */
   private readonly withProfileArg = new Set<string>();
 
@@ -123,14 +130,40 @@ export class LooplyProvider implements Provider {
 
   async poll(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }> {
     const { item } = await this.client.getExecution(run.workflowId, run.runId, signal);
-    const mapped = toRun(item, this.opts.stateMap);
+    // The structure is needed only to judge an output: is the current state the last one?
+    const structure = hasOutput(item) && !structureOfDetails(item.workflow_details) ? await this.structure(item.workflow_id, item.workflow_version ?? Number(run.version), signal) : null;
+    let { status, note } = classify(item, this.opts.stateMap, structure);
+    if (this.terminated.has(run.runId) && (status === 'running' || status === 'waiting')) (status = 'cancelled'), (note = null);
+    if (status !== 'running' && status !== 'waiting') this.terminated.delete(run.runId);
+    const mapped = toRun(item, this.opts.stateMap, structure);
     const state = item.workflow_current_state;
     const steps = stepsOf(item);
     return {
-      status: mapped.status, output: mapped.output, error: mapped.error, endedAt: mapped.endedAt, raw: mapped.raw,
-      ...(state ? { message: `state "${state}"` } : {}),
+      status, output: status === 'completed' ? mapped.output : null, error: status === 'cancelled' ? 'terminated' : mapped.error, raw: mapped.raw,
+      // No end time on a single execution: the tracker takes the time it first sees the end.
+      ...(mapped.endedAt ? { endedAt: mapped.endedAt } : {}),
+      ...(state || note ? { message: [state ? `state "${state}"` : null, note].filter(Boolean).join(' · ') } : {}),
       ...(steps.length ? { steps } : {}),
     };
+  }
+
+  /** `getWorkflowById`'s steps and connections, once per version; a failed read is not kept. */
+  private structure(id: string, version: number, signal: AbortSignal): Promise<Structure | null> {
+    if (!Number.isFinite(version)) return Promise.resolve(null);
+    const key = `${id}/${version}`;
+    let hit = this.structures.get(key);
+    if (!hit) {
+      hit = this.client.getWorkflow(id, version, signal).then(({ item }) => {
+        if (item.workflow_status && item.workflow_status !== 'ACTIVE') this.structures.delete(key); // a draft may still change
+        return structureOf(item.workflow_steps, item.workflow_connections);
+      });
+      hit.catch((err: Error) => {
+        this.structures.delete(key);
+        this.opts.log.warn(`looply: could not read the structure of ${key}: ${err.message}`);
+      });
+      this.structures.set(key, hit);
+    }
+    return hit.catch(() => null);
   }
 
   async history(q: { workflowId?: string | undefined; cursor?: string | undefined; limit: number; signal?: AbortSignal | undefined }): Promise<{ runs: Run[]; nextCursor: string | null }> {
@@ -148,6 +181,7 @@ export class LooplyProvider implements Provider {
 
   async cancel(run: Run): Promise<CancelOutcome> {
     await this.client.terminate(run.runId, 'Terminated through workflows-mcp at the request of the MCP client.');
+    this.terminated.add(run.runId);
     return { accepted: true };
   }
 
@@ -169,10 +203,32 @@ export class LooplyProvider implements Provider {
   async check(): Promise<DoctorCheck[]> {
     try {
       const page = await this.client.listWorkflows();
-      return [{ name: 'looply', ok: true, message: `API key accepted; ${page.items.length}${page.lastKey ? '+' : ''} workflow versions visible` }];
+      return [{ name: 'looply', ok: true, message: `API key accepted; ${page.items.length}${page.lastKey ? '+' : ''} workflow versions visible` }, await this.checkUnmapped()];
     } catch (err) {
       const refused = err instanceof ProviderError && (err.status === 403 || err.status === 401);
       return [{ name: 'looply', ok: false, message: refused ? 'the Looply API key was refused (403); check LOOPLY_API_KEY' : `Looply is not reachable: ${(err as Error).message}` }];
+    }
+  }
+
+  /**
+   * Recent executions that look finished — an output, and no state change for an hour — but
+   * that no rule calls finished: their state wants a `stateMap` entry.
+   */
+  private async checkUnmapped(): Promise<DoctorCheck> {
+    const name = 'looply runs';
+    try {
+      const stale = this.clock.now() - STALE_MS;
+      const rows = (await this.client.organizationExecutions()).items.filter((e) => toRun(e, this.opts.stateMap).status === 'running' && Date.parse(isoFrom(e.modified_on) ?? '') < stale);
+      const found: string[] = [];
+      for (const row of rows.slice(0, 5)) {
+        const { item } = await this.client.getExecution(row.workflow_id, row.workflow_execution_id);
+        const structure = hasOutput(item) && !structureOfDetails(item.workflow_details) && item.workflow_version !== undefined ? await this.structure(item.workflow_id, item.workflow_version, AbortSignal.timeout(30_000)) : null;
+        if (hasOutput(item) && classify(item, this.opts.stateMap, structure).status === 'running') found.push(`${item.workflow_execution_id} (state "${item.workflow_current_state ?? ''}")`);
+      }
+      if (!found.length) return { name, ok: true, message: 'no recent run looks finished without being recognised as finished' };
+      return { name, ok: false, message: `${found.length} recent run(s) have an output and no state change for over an hour, but their state is not known to be the last: ${found.join(', ')}; if they are over, map those states in providers.looply.stateMap (e.g. {"send_card_state": "completed"})` };
+    } catch (err) {
+      return { name, ok: false, message: `could not read recent executions: ${(err as Error).message}` };
     }
   }
 

@@ -37,6 +37,17 @@ export const SchemaResponse = z.looseObject({
   }),
 });
 
+/** `getWorkflowById`: the workflow item; only its structure is read here (element shapes undocumented). */
+export const WorkflowResponse = z.looseObject({
+  item: z.looseObject({
+    workflow_id: z.string().optional(),
+    workflow_version: Version.optional(),
+    workflow_status: z.string().nullish(),
+    workflow_steps: z.unknown().optional(),
+    workflow_connections: z.unknown().optional(),
+  }),
+});
+
 export const TriggerResponse = z.looseObject({ message: z.string().optional(), looply_execution_id: z.string().min(1), profile: z.string().nullish() });
 
 export const Execution = z.looseObject({

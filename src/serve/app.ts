@@ -10,6 +10,7 @@ import { CatalogSnapshots } from '../mcp/snapshot.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { startWebhooks } from './webhooks.js';
 import { currentOwner } from '../runs/owner.js';
 import { openRunStore } from '../runs/store.js';
@@ -21,6 +22,8 @@ export interface App {
   redactor: Redactor;
   deps: McpDeps;
   unavailable: ProviderSet['unavailable'];
+  /** HTTP sessions and their SSE events: this process's own, or shared by replicas. */
+  sessions: SessionStore;
   /** Ends every tool call's wait now (they answer with the run as it is); runs keep going. */
   stop(): void;
   close(): Promise<void>;
@@ -74,9 +77,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
+  const sessions: SessionStore = new MemorySessionStore();
   let closed = false;
   return {
-    config, log, redactor, deps, unavailable,
+    config, log, redactor, deps, unavailable, sessions,
     stop: () => stopping.abort(),
     async close() {
       if (closed) return;
@@ -85,6 +89,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
       await tracker.close();
       await webhooks?.close();
+      await sessions.close();
       await store.close();
     },
   };

@@ -1,40 +1,118 @@
+import type { ServerResponse } from 'node:http';
 import type { EventStore } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../core/log.js';
+import type { SessionStore } from './session-store.js';
+
+/** The SDK's name for a session's standalone (GET) stream. */
+export const STANDALONE_STREAM = '_GET_stream';
+const KEEP_ALIVE_MS = 15_000;
+const BATCH = 200;
 
 /**
- * Per-session SSE event store so a client that reconnects with Last-Event-ID gets what it
- * missed. Bounded: the oldest events go first, so a session cannot grow without limit.
+ * The SDK transport's EventStore for one session: every SSE event it sends is kept in the
+ * session store (bounded there), so a client can resume on any replica. `muted` while a
+ * replica rebuilds the session: the replayed initialize answer is nobody's event.
  */
-export class BoundedEventStore implements EventStore {
-  private readonly events = new Map<string, { streamId: string; message: JSONRPCMessage }>();
-  private seq = 0;
+export class SessionEventStore implements EventStore {
+  muted = false;
 
-  constructor(private readonly max = 2000) {}
+  constructor(private readonly store: SessionStore, private readonly sessionId: string, private readonly log: Logger) {}
 
   async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    const id = `${streamId}_${(++this.seq).toString(36).padStart(8, '0')}`;
-    this.events.set(id, { streamId, message });
-    if (this.events.size > this.max) this.events.delete(this.events.keys().next().value!);
-    return id;
+    if (this.muted) return '0';
+    try {
+      return await this.store.appendEvent(this.sessionId, streamId, message);
+    } catch (err) {
+      // The event still goes to a live stream; only its resumption is lost.
+      this.log.warn(`http session ${this.sessionId.slice(0, 8)}: could not store an SSE event: ${(err as Error).message}`);
+      return '0';
+    }
   }
 
   async getStreamIdForEventId(eventId: string): Promise<string | undefined> {
-    return this.events.get(eventId)?.streamId ?? streamOf(eventId);
+    return (await this.store.streamOf(this.sessionId, eventId)) ?? undefined;
   }
 
   async replayEventsAfter(lastEventId: string, { send }: { send: (eventId: string, message: JSONRPCMessage) => Promise<void> }): Promise<string> {
-    const streamId = this.events.get(lastEventId)?.streamId ?? streamOf(lastEventId);
+    const streamId = await this.store.streamOf(this.sessionId, lastEventId);
     if (!streamId) return '';
-    let after = false;
-    for (const [id, e] of this.events) {
-      if (id === lastEventId) after = true;
-      else if ((after || id > lastEventId) && e.streamId === streamId) await send(id, e.message);
-    }
+    for (const e of await this.store.eventsAfter(this.sessionId, streamId, lastEventId, 10_000)) if (isMessage(e.message)) await send(e.id, e.message);
     return streamId;
   }
 }
 
-function streamOf(eventId: string): string | undefined {
-  const at = eventId.lastIndexOf('_');
-  return at > 0 ? eventId.slice(0, at) : undefined;
+export interface FollowOptions {
+  store: SessionStore;
+  sessionId: string;
+  streamId: string;
+  /** Start after this event (a resume), or after the newest one (a new stream) when null. */
+  afterId: string | null;
+  log: Logger;
+}
+
+/**
+ * Serves one SSE stream of a session from the store: what was stored after `afterId`, then every
+ * new event as the store signals it — whichever replica produced it. A request's stream ends
+ * with that request's answer; the standalone stream lasts until the client or session goes.
+ * Returns a function that ends the stream.
+ */
+export function followStream(res: ServerResponse, o: FollowOptions): () => void {
+  let cursor = o.afterId;
+  let done = false;
+  let pumping = false;
+  let again = false;
+  let started = false; // until the cursor is known, a wake-up must not replay the whole history
+  const endsWithAnswer = o.streamId !== STANDALONE_STREAM;
+
+  const finish = (): void => {
+    if (done) return;
+    done = true;
+    unsubscribe();
+    clearInterval(keepAlive);
+    res.end();
+  };
+  const pump = async (): Promise<void> => {
+    if (pumping) return void (again = true);
+    pumping = true;
+    try {
+      do {
+        again = false;
+        for (let more = true; more && !done; ) {
+          const batch = await o.store.eventsAfter(o.sessionId, o.streamId, cursor, BATCH);
+          more = batch.length === BATCH;
+          for (const e of batch) {
+            if (done) return;
+            cursor = e.id;
+            if (!isMessage(e.message)) continue; // a priming event: its id was all it carried
+            res.write(`event: message\nid: ${e.id}\ndata: ${JSON.stringify(e.message)}\n\n`);
+            if (endsWithAnswer && isAnswer(e.message)) return finish();
+          }
+        }
+      } while (again && !done);
+    } catch (err) {
+      o.log.warn(`http session ${o.sessionId.slice(0, 8)}: reading stored SSE events failed: ${(err as Error).message}`);
+      finish();
+    } finally {
+      pumping = false;
+    }
+  };
+
+  const unsubscribe = o.store.onEvent(o.sessionId, () => void (started && pump()));
+  const keepAlive = setInterval(() => res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
+  keepAlive.unref();
+  res.on('close', finish);
+  res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no', 'mcp-session-id': o.sessionId });
+  res.flushHeaders();
+  const start = cursor === null ? o.store.lastEventId(o.sessionId).then((id) => void (cursor ??= id)) : Promise.resolve();
+  start.then(() => ((started = true), pump()), (err: Error) => (o.log.warn(`http session ${o.sessionId.slice(0, 8)}: ${err.message}`), finish()));
+  return finish;
+}
+
+function isMessage(m: JSONRPCMessage | Record<string, never>): m is JSONRPCMessage {
+  return 'jsonrpc' in m;
+}
+
+function isAnswer(m: JSONRPCMessage): boolean {
+  return 'id' in m && ('result' in m || 'error' in m);
 }

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -7,24 +6,14 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowError } from '../core/errors.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../mcp/principal.js';
-import { createMcpServer, type McpConnection } from '../mcp/server.js';
+import { createMcpServer } from '../mcp/server.js';
 import type { App } from './app.js';
-import { BoundedEventStore } from './event-store.js';
 import { createAuthenticator } from './http-auth.js';
+import { HttpSessions, type LocalSession } from './http-sessions.js';
 import { allowedHostnames, hostnameOf, isLoopback, originHostname, readBody, sendError } from './http-guard.js';
 
 export const MCP_PATH = '/mcp';
 const PRM_PATHS = ['/.well-known/oauth-protected-resource', `/.well-known/oauth-protected-resource${MCP_PATH}`];
-
-interface Session {
-  transport: StreamableHTTPServerTransport;
-  connection: McpConnection;
-  lastSeen: number;
-  /** Who opened it; only that principal may use it (anyone else gets 404, as for no session). */
-  principal: Principal;
-  /** POSTs being answered now (a busy session is not evicted). */
-  busy: number;
-}
 
 export interface HttpHandle {
   url: string;
@@ -41,7 +30,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
   }
   const hosts = allowedHostnames(cfg.host, cfg.allowedHosts);
   const origins = new Set([...hosts, ...cfg.allowedOrigins.map((o) => originHostname(o) ?? o.toLowerCase())]);
-  const sessions = new Map<string, Session>();
+  const sessions = new HttpSessions({ deps: app.deps, store: app.sessions, log: app.log });
   /** POSTs being answered, per principal: the concurrency limit is per caller, not per session. */
   const inFlight = new Map<string, number>();
   const log = app.log;
@@ -71,10 +60,13 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     const sid = typeof req.headers['mcp-session-id'] === 'string' ? req.headers['mcp-session-id'] : undefined;
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (cfg.stateless) return sendError(res, 405, -32000, 'This server is stateless: only POST is served', { allow: 'POST' });
-      const session = sid ? sessionOf(sid, principal) : undefined;
-      if (!session) return sendError(res, sid ? 404 : 400, -32000, sid ? 'Session not found; initialize again' : 'Mcp-Session-Id header required');
-      session.lastSeen = Date.now();
-      return session.transport.handleRequest(req, res);
+      if (!sid) return sendError(res, 400, -32000, 'Mcp-Session-Id header required');
+      if (!(await sessions.exists(sid, principal))) return sendError(res, 404, -32000, 'Session not found; initialize again');
+      if (req.method === 'DELETE') return void (await sessions.end(sid), res.writeHead(200).end());
+      if (!String(req.headers.accept ?? '').includes('text/event-stream')) return sendError(res, 406, -32000, 'Not Acceptable: Client must accept text/event-stream');
+      const lastEventId = typeof req.headers['last-event-id'] === 'string' ? req.headers['last-event-id'] : undefined;
+      if (!(await sessions.follow(res, sid, lastEventId))) return sendError(res, 400, -32000, 'Unknown Last-Event-ID for this session');
+      return;
     }
     if (req.method !== 'POST') return sendError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE' });
     // Only POSTs count: a GET stream is a subscription, not work in flight.
@@ -91,16 +83,6 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     return handlePost(req, res, sid, principal);
   };
 
-  /** The session `sid` names, if `principal` opened it: another caller learns nothing, not even that it exists. */
-  const sessionOf = (sid: string, principal: Principal): Session | undefined => {
-    const session = sessions.get(sid);
-    if (session && session.principal.id !== principal.id) {
-      log.warn(`http session ${sid.slice(0, 8)}: refused a request made with another principal's credentials (answered 404, as for an unknown session)`);
-      return undefined;
-    }
-    return session;
-  };
-
   const handlePost = async (req: IncomingMessage, res: ServerResponse, sid: string | undefined, principal: Principal): Promise<void> => {
     const raw = await readBody(req, cfg.maxBodyBytes);
     if (raw === null) return sendError(res, 413, -32000, `Request body over ${cfg.maxBodyBytes} bytes`);
@@ -111,45 +93,30 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
       return sendError(res, 400, -32700, 'Parse error: the body is not JSON');
     }
     if (cfg.stateless) return handleStateless(req, res, body, principal);
-    let session = sid ? sessionOf(sid, principal) : undefined;
-    if (sid && !session) return sendError(res, 404, -32000, 'Session not found; initialize again');
-    if (!session) {
+    let session: LocalSession;
+    if (sid) {
+      const found = await sessions.find(sid, principal, makeRoom);
+      if (found === 'full') return tooMany(res);
+      if (!found) return sendError(res, 404, -32000, 'Session not found; initialize again');
+      session = found;
+    } else {
       if (!isInitializeRequest(body)) return sendError(res, 400, -32000, 'Bad Request: no session; send initialize first');
-      if (sessions.size >= cfg.maxSessions) evictIdle(0);
-      if (sessions.size >= cfg.maxSessions) return sendError(res, 503, -32000, 'Too many sessions; try again later', { 'retry-after': '5' });
-      session = await openSession(principal);
+      if (!makeRoom()) return tooMany(res);
+      session = await sessions.open(body.params, principal);
     }
     const open = session;
-    open.lastSeen = Date.now();
+    sessions.seen(open);
     open.busy++;
     res.on('close', () => void open.busy--);
-    await open.transport.handleRequest(req, res, body);
+    await open.transport.handle(req, res, body);
   };
 
-  const openSession = async (principal: Principal): Promise<Session> => {
-    const id = randomUUID();
-    const connection = createMcpServer(app.deps, { principal });
-    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      eventStore: new BoundedEventStore(),
-      retryInterval: 2000,
-      onsessionclosed: (s) => void closeSession(s),
-    });
-    const session: Session = { transport, connection, lastSeen: Date.now(), principal, busy: 0 };
-    sessions.set(id, session);
-    transport.onclose = () => void sessions.delete(id);
-    await connection.connect(transport);
-    log.debug(`http session ${id.slice(0, 8)} opened (${sessions.size} open)`);
-    return session;
+  /** Whether one more session may be held here: idle ones make room, else the caller answers 503. */
+  const makeRoom = (): boolean => {
+    if (sessions.size >= cfg.maxSessions) evictIdle(0);
+    return sessions.size < cfg.maxSessions;
   };
-
-  const closeSession = async (id: string): Promise<void> => {
-    const s = sessions.get(id);
-    if (!s) return;
-    sessions.delete(id);
-    await s.connection.close().catch(() => {});
-    log.debug(`http session ${id.slice(0, 8)} closed (${sessions.size} open)`);
-  };
+  const tooMany = (res: ServerResponse): void => sendError(res, 503, -32000, 'Too many sessions; try again later', { 'retry-after': '5' });
 
   /** Stateless: a new Server and transport per request (the SDK allows one request each). */
   const handleStateless = async (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> => {
@@ -162,12 +129,12 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
 
   const evictIdle = (idleMs: number): void => {
     const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions) if (s.lastSeen < cutoff && s.busy === 0) void closeSession(id);
+    for (const [id, s] of sessions.entries()) if (s.lastSeen < cutoff && s.busy === 0) void sessions.end(id);
   };
   const authenticate = createAuthenticator(cfg, () => resource);
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  const sweeper = setInterval(() => evictIdle(cfg.sessionIdleMinutes * 60_000), 60_000);
+  const sweeper = setInterval(() => void sessions.sweep(cfg.sessionIdleMinutes * 60_000).catch((err: Error) => log.warn(`http: expiring idle sessions failed: ${err.message}`)), 60_000);
   sweeper.unref();
 
   const server: HttpServer = createServer((req, res) => {
@@ -210,7 +177,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
       app.stop(); // in-flight calls return their envelopes now
       const deadline = Date.now() + 5000;
       while (inFlight.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-      await Promise.all([...sessions.keys()].map(closeSession));
+      await sessions.close();
       server.closeAllConnections();
     },
   };

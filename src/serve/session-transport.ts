@@ -1,0 +1,59 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { getRequestListener } from '@hono/node-server';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import type { Logger } from '../core/log.js';
+import { SessionEventStore } from './event-store.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
+
+const RESTORE_URL = 'http://restore.invalid/mcp';
+const JSON_HEADERS = { accept: 'application/json, text/event-stream', 'content-type': 'application/json' };
+
+export interface SessionTransport {
+  /** What the MCP server connects to. */
+  transport: WebStandardStreamableHTTPServerTransport;
+  /** Serves one POST (or DELETE) of the session on node:http. */
+  handle(req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, parsedBody?: unknown): Promise<void>;
+  /**
+   * Brings a fresh transport, and the server connected to it, to where the session stands after
+   * `initialize`: the client's own initialize params are played into it again, unheard by anyone.
+   * That is how a replica serves a session another replica opened.
+   */
+  restore(init: SessionRecord['init']): Promise<void>;
+}
+
+/**
+ * The SDK's web-standard Streamable HTTP transport for one stateful session, on node:http
+ * through the SDK's own Node adapter, with the session's events kept in the session store.
+ * `onInitialized` runs before the client learns the new session's id (the record must exist
+ * first, or the client's next request may reach a replica that has never heard of it).
+ */
+export function createSessionTransport(o: { id: string; store: SessionStore; log: Logger; onInitialized?: (id: string) => Promise<void> }): SessionTransport {
+  const events = new SessionEventStore(o.store, o.id, o.log);
+  const transport = new WebStandardStreamableHTTPServerTransport({
+    sessionIdGenerator: () => o.id,
+    eventStore: events,
+    retryInterval: 2000,
+    ...(o.onInitialized ? { onsessioninitialized: o.onInitialized } : {}),
+  });
+  return {
+    transport,
+    async handle(req, res, parsedBody) {
+      const authInfo = req.auth;
+      const listener = getRequestListener((request) => transport.handleRequest(request, { parsedBody, ...(authInfo ? { authInfo } : {}) }), { overrideGlobalObjects: false });
+      await listener(req, res);
+    },
+    async restore(init) {
+      events.muted = true;
+      try {
+        const answer = await transport.handleRequest(new Request(RESTORE_URL, { method: 'POST', headers: JSON_HEADERS }), { parsedBody: { jsonrpc: '2.0', id: 0, method: 'initialize', params: init } });
+        const text = await answer.text();
+        if (!answer.ok || !text.includes('"result"')) throw new Error(`the session could not be restored (${answer.status})`);
+        const headers = { ...JSON_HEADERS, 'mcp-session-id': o.id };
+        await transport.handleRequest(new Request(RESTORE_URL, { method: 'POST', headers }), { parsedBody: { jsonrpc: '2.0', method: 'notifications/initialized' } });
+      } finally {
+        events.muted = false;
+      }
+    },
+  };
+}

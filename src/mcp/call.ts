@@ -27,7 +27,7 @@ export async function startAndAwait(
   let run: JournalRun;
   try {
     const fileRoots = provider.capabilities.files ? await ctx.clientRoots() : null;
-    run = await deps.tracker.start(provider, { workflow: target.workflow, version: target.version, input: checked.value, signal: ctx.signal, ...(fileRoots ? { fileRoots } : {}) });
+    run = await deps.tracker.start(provider, { workflow: target.workflow, version: target.version, input: checked.value, signal: ctx.signal, ...(fileRoots ? { fileRoots } : {}) }, ctx.principal.id);
   } catch (err) {
     deps.log.warn(`${target.toolName}: could not start the run: ${internalDetail(err)}`);
     return errorResult(publicMessage(err));

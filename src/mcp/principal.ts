@@ -1,4 +1,5 @@
 import { globToRegExp } from '../core/glob.js';
+import type { JournalRun } from '../runs/journal.js';
 import type { CallContext } from './tool.js';
 
 /**
@@ -80,4 +81,15 @@ export function workflowRefusal(ctx: Pick<CallContext, 'principal' | 'deps'>, pr
   const missing = new Set(names.flatMap((n) => missingScopes(ctx.principal, n, toolScopes)));
   if (!missing.size) return null;
   return `Forbidden: workflow "${provider}/${workflowId}" needs scope ${[...missing].join(' ')}, which your access token does not carry; nothing was started. Ask for a token with that scope.`;
+}
+
+/** What a tool says of a run it cannot find — and, word for word, of another principal's run. */
+export function unknownRunText(provider: string, runId: string): string {
+  return `No run "${runId}" for provider "${provider}" is known to this server. Call list_runs to see recent runs.`;
+}
+
+/** The run, if `principal` may see it; otherwise undefined, exactly as for a run that does not exist. */
+export async function visibleRun(ctx: Pick<CallContext, 'principal' | 'deps'>, provider: string, runId: string): Promise<JournalRun | undefined> {
+  const run = await ctx.deps.tracker.get(provider, runId);
+  return run && maySee(ctx.principal, run.startedBy) ? run : undefined;
 }

@@ -5,6 +5,7 @@ import { listHistory } from '../runs/history.js';
 import type { JournalRun } from '../runs/journal.js';
 import { prepareVersion } from './catalog.js';
 import { runUri, toEnvelope } from './envelope.js';
+import { ownerFilter, visibleRun, type Principal } from './principal.js';
 import type { McpDeps } from './tool.js';
 
 export const RUN_TEMPLATE = 'workflows://runs/{provider}/{run_id}';
@@ -48,12 +49,13 @@ function both<T>(a: string | null, b: string | null, f: (a: string, b: string) =
   return a === null || b === null ? null : f(a, b);
 }
 
-export async function listResources(deps: McpDeps, cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
+/** Workflows, and the newest runs `principal` may see. */
+export async function listResources(deps: McpDeps, principal: Principal, cursor: string | undefined): Promise<{ resources: Resource[]; nextCursor?: string }> {
   const workflows: Resource[] = deps.catalog.workflows.map((w) => ({
     uri: workflowUri(w.provider, w.id), name: `${w.provider}/${w.id}`, title: w.name,
     description: `Workflow "${w.name}" on ${w.provider}: versions and input schemas.`, mimeType: 'application/json',
   }));
-  const runs: Resource[] = (await deps.tracker.list({ limit: RECENT_RUNS })).runs.map((r) => ({
+  const runs: Resource[] = (await deps.tracker.list({ limit: RECENT_RUNS, startedBy: ownerFilter(principal) })).runs.map((r) => ({
     uri: runUri(r.provider, r.runId), name: `run ${r.runId}`, title: `${r.provider}/${r.workflowId} run (${r.status})`, mimeType: 'application/json',
     annotations: { lastModified: r.updatedAt, audience: ['user', 'assistant'] },
   }));
@@ -64,28 +66,29 @@ export async function listResources(deps: McpDeps, cursor: string | undefined): 
   return { resources: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
 }
 
-export async function readResource(deps: McpDeps, uri: string): Promise<{ contents: Array<{ uri: string; mimeType: string; text: string }> }> {
+/** Another principal's run reads exactly as a run that does not exist: resource not found. */
+export async function readResource(deps: McpDeps, principal: Principal, uri: string): Promise<{ contents: Array<{ uri: string; mimeType: string; text: string }> }> {
   const parsed = parseUri(uri);
-  const body = parsed ? await resourceBody(deps, parsed) : undefined;
+  const body = parsed ? await resourceBody(deps, principal, parsed) : undefined;
   if (body === undefined) throw new McpError(RESOURCE_NOT_FOUND, 'Resource not found', { uri });
   return { contents: [{ uri, mimeType: 'application/json', text: JSON.stringify(body, null, 2) }] };
 }
 
-async function resourceBody(deps: McpDeps, p: ParsedUri): Promise<unknown> {
+async function resourceBody(deps: McpDeps, principal: Principal, p: ParsedUri): Promise<unknown> {
   if (p.kind === 'run') {
-    const run = await deps.tracker.get(p.provider, p.runId);
+    const run = await visibleRun({ deps, principal }, p.provider, p.runId);
     return run ? runDetail(deps, run) : undefined;
   }
   const workflow = deps.catalog.workflow(p.provider, p.workflowId);
   if (p.kind === 'workflow') return workflow ? workflowDetail(deps, workflow) : undefined;
-  const page = await listHistory(deps.tracker, deps.tracker.providers, { provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS });
+  const page = await listHistory(deps.tracker, deps.tracker.providers, { provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS, startedBy: ownerFilter(principal), platformHistory: principal.admin });
   if (!workflow && page.runs.length === 0) return undefined;
   return { provider: p.provider, workflow_id: p.workflowId, runs: page.runs.map(toEnvelope), next_cursor: page.nextCursor };
 }
 
 function runDetail(deps: McpDeps, run: JournalRun): unknown {
   return {
-    ...toEnvelope(run), input: run.input, created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
+    ...toEnvelope(run), started_by: run.startedBy, input: run.input, created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
     fraction: deps.tracker.fraction(run.provider, run.runId), steps: run.steps, cancel_requested: run.cancelRequested,
     // What the platform itself said: its raw status, and per-step outputs where it gives them (Cortex).
     platform: run.raw ?? null,
@@ -103,14 +106,14 @@ function workflowDetail(deps: McpDeps, w: Workflow): unknown {
   };
 }
 
-/** completion/complete for the templates' arguments. */
-export async function complete(deps: McpDeps, template: string, argument: string, value: string, context: Record<string, string>): Promise<string[]> {
+/** completion/complete for the templates' arguments; run ids only of the runs `principal` may see. */
+export async function complete(deps: McpDeps, principal: Principal, template: string, argument: string, value: string, context: Record<string, string>): Promise<string[]> {
   if (!TEMPLATES.some((t) => t.uriTemplate === template)) return [];
   const prefix = value.toLowerCase();
   const provider = context['provider'];
   let values: string[] = [];
   if (argument === 'provider') values = deps.catalog.providerNames();
   else if (argument === 'workflow_id') values = deps.catalog.workflows.filter((w) => !provider || w.provider === provider).map((w) => w.id);
-  else if (argument === 'run_id') return deps.tracker.store.recentRunIds(provider, value, 100);
+  else if (argument === 'run_id') return deps.tracker.store.recentRunIds(provider, value, 100, ownerFilter(principal));
   return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(prefix)).slice(0, 100);
 }

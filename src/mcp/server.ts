@@ -12,7 +12,7 @@ import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS } from './catalog.js';
 import { errorResult, runUri } from './envelope.js';
-import { LOCAL_PRINCIPAL, missingScopes, toolRefusal, type Principal } from './principal.js';
+import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
 import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
@@ -139,28 +139,30 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}. List the tools to see what this server offers.`);
   };
 
-  server.setRequestHandler(ListResourcesRequestSchema, async (req) => listResources(deps, req.params?.cursor));
+  server.setRequestHandler(ListResourcesRequestSchema, async (req, extra) => listResources(deps, who(extra), req.params?.cursor));
   server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({ resourceTemplates: TEMPLATES }));
-  server.setRequestHandler(ReadResourceRequestSchema, async (req) => deps.redact(await readResource(deps, req.params.uri)));
+  server.setRequestHandler(ReadResourceRequestSchema, async (req, extra) => deps.redact(await readResource(deps, who(extra), req.params.uri)));
   server.setRequestHandler(SubscribeRequestSchema, async (req) => (subscriptions.add(req.params.uri), {}));
   server.setRequestHandler(UnsubscribeRequestSchema, async (req) => (subscriptions.delete(req.params.uri), {}));
-  server.setRequestHandler(CompleteRequestSchema, async (req) => {
+  server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
     const ref = req.params.ref;
     if (ref.type !== 'ref/resource') throw new McpError(ErrorCode.InvalidParams, 'This server has no prompts to complete.');
-    const values = await complete(deps, ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
+    const values = await complete(deps, who(extra), ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
     return { completion: { values, total: values.length, hasMore: false } };
   });
   server.setRequestHandler(SetLevelRequestSchema, async (req) => ((logLevel = req.params.level), {}));
 
+  // The server log speaks of every principal's runs: only admins' connections receive it.
   const stopLog = deps.log.addSink((r) => {
-    if (!connected || closing || !levelAtLeast(r.level, logLevel)) return;
+    if (!owner.admin || !connected || closing || !levelAtLeast(r.level, logLevel)) return;
     void server.sendLoggingMessage({ level: r.level, logger: 'workflows-mcp', data: Object.keys(r.fields).length ? { message: r.message, ...r.fields } : r.message }).catch(() => {});
   });
   const stopTools = deps.catalog.onChange(() => {
     if (connected && !closing) void server.sendToolListChanged().catch(() => {});
   });
+  // Only changes of runs this connection's principal may see: another's run is as silent as an unknown one.
   const stopRuns = deps.tracker.onChange((run) => {
-    if (!connected || closing) return;
+    if (!connected || closing || !maySee(owner, run.startedBy)) return;
     const key = `${run.provider}/${run.runId}`;
     if (!seenRuns.has(key)) {
       seenRuns.add(key);

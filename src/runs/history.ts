@@ -10,6 +10,10 @@ export interface HistoryQuery {
   status?: RunStatus | undefined;
   /** Where the platform's runs were started (Cortex: WORKFLOW, ENDPOINT, …); platform history only. */
   origin?: string | undefined;
+  /** Only the journal's runs this principal started (absent: all of them). */
+  startedBy?: string | undefined;
+  /** Merge the platform's own history (runs with no owner here): for admins only. */
+  platformHistory: boolean;
   limit: number;
   cursor?: string | undefined;
 }
@@ -24,7 +28,7 @@ function decode(cursor: string | undefined): Cursor | null {
 }
 
 function asJournalRun(run: Run): JournalRun {
-  return { ...run, updatedAt: run.endedAt ?? run.createdAt, owner: null, cancelRequested: false, message: null, steps: [] };
+  return { ...run, updatedAt: run.endedAt ?? run.createdAt, owner: null, cancelRequested: false, message: null, steps: [], startedBy: null };
 }
 
 /**
@@ -34,7 +38,7 @@ function asJournalRun(run: Run): JournalRun {
  */
 export async function listHistory(tracker: RunTracker, providers: ReadonlyMap<string, Provider>, q: HistoryQuery, signal?: AbortSignal): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
   const impl = q.provider ? providers.get(q.provider) : undefined;
-  if (!impl?.history) return await tracker.list(q);
+  if (!impl?.history || !q.platformHistory) return await tracker.list(q);
   const c = decode(q.cursor) ?? { j: null, p: null, done: false };
   const local = c.j === 'end' ? { runs: [], nextCursor: null } : await tracker.list({ ...q, cursor: c.j ?? undefined });
   let remote: { runs: Run[]; nextCursor: string | null } = { runs: [], nextCursor: null };

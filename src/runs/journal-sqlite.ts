@@ -9,13 +9,15 @@ CREATE TABLE IF NOT EXISTS runs (
   provider TEXT NOT NULL, run_id TEXT NOT NULL, workflow_id TEXT NOT NULL, version TEXT,
   status TEXT NOT NULL, input TEXT, output TEXT, error TEXT, message TEXT, steps TEXT, raw TEXT,
   created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, updated_at TEXT NOT NULL,
-  owner TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0,
+  owner TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, started_by TEXT,
   PRIMARY KEY (provider, run_id)
 );
 CREATE INDEX IF NOT EXISTS runs_by_time ON runs (created_at DESC, provider, run_id);
 CREATE INDEX IF NOT EXISTS runs_by_workflow ON runs (provider, workflow_id, created_at DESC);
 CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (status) WHERE status IN ('queued', 'running', 'waiting', 'unknown');
 `;
+/** After the column exists (a journal file from before principals gets it added). */
+const STARTED_BY_INDEX = 'CREATE INDEX IF NOT EXISTS runs_by_starter ON runs (started_by, created_at DESC)';
 
 /** The run journal in one SQLite file (WAL), shared safely by every server using the state dir. */
 export class SqliteRunStore implements RunStore {
@@ -28,15 +30,18 @@ export class SqliteRunStore implements RunStore {
     db.exec('PRAGMA busy_timeout = 5000');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec(SCHEMA);
+    // Journals written before runs recorded who started them: add the column; old runs stay null (admins see them).
+    if (!db.prepare('PRAGMA table_info(runs)').all().some((c) => c['name'] === 'started_by')) db.exec('ALTER TABLE runs ADD COLUMN started_by TEXT');
+    db.exec(STARTED_BY_INDEX);
     return new SqliteRunStore(db, path);
   }
 
-  async insert(run: Run, owner: string | null, now: string): Promise<void> {
+  async insert(run: Run, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
     this.db
-      .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner)
-        VALUES (@provider, @runId, @workflowId, @version, @status, @input, @output, @error, @raw, @createdAt, @startedAt, @endedAt, @now, @owner)
+      .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by)
+        VALUES (@provider, @runId, @workflowId, @version, @status, @input, @output, @error, @raw, @createdAt, @startedAt, @endedAt, @now, @owner, @startedBy)
         ON CONFLICT (provider, run_id) DO NOTHING`)
-      .run(insertValues(run, owner, now));
+      .run(insertValues(run, owner, now, startedBy));
   }
 
   async update(run: JournalRun, now: string): Promise<void> {
@@ -57,6 +62,7 @@ export class SqliteRunStore implements RunStore {
     if (q.provider) (where.push('provider = ?'), params.push(q.provider));
     if (q.workflowId) (where.push('workflow_id = ?'), params.push(q.workflowId));
     if (q.status) (where.push('status = ?'), params.push(q.status));
+    if (q.startedBy !== undefined) (where.push('started_by = ?'), params.push(q.startedBy));
     if (q.cursor) (where.push('(created_at, provider, run_id) < (?, ?, ?)'), params.push(...decodeCursor(q.cursor)));
     const sql = `SELECT * FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, provider DESC, run_id DESC LIMIT ?`;
     const rows = this.db.prepare(sql).all(...params, q.limit + 1);
@@ -82,10 +88,10 @@ export class SqliteRunStore implements RunStore {
     return this.db.prepare(`DELETE FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? AND status IN ('completed', 'failed', 'cancelled')`).run(before).changes;
   }
 
-  async recentRunIds(provider: string | undefined, prefix: string, limit: number): Promise<string[]> {
+  async recentRunIds(provider: string | undefined, prefix: string, limit: number, startedBy?: string): Promise<string[]> {
     const rows = this.db
-      .prepare(`SELECT run_id FROM runs WHERE (? IS NULL OR provider = ?) AND run_id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?`)
-      .all(provider ?? null, provider ?? null, `${prefix.replace(/[\\%_]/g, '\\$&')}%`, limit);
+      .prepare(`SELECT run_id FROM runs WHERE (? IS NULL OR provider = ?) AND (? IS NULL OR started_by = ?) AND run_id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?`)
+      .all(provider ?? null, provider ?? null, startedBy ?? null, startedBy ?? null, `${prefix.replace(/[\\%_]/g, '\\$&')}%`, limit);
     return rows.map((r) => String(r['run_id']));
   }
 

@@ -10,12 +10,16 @@ export interface JournalRun extends Run {
   cancelRequested: boolean;
   message: string | null;
   steps: RunStep[];
+  /** The principal that started it (`local`, `token`, `<issuer>#<subject>`); null for runs from before principals, or from elsewhere. */
+  startedBy: string | null;
 }
 
 export interface RunQuery {
   provider?: string | undefined;
   workflowId?: string | undefined;
   status?: RunStatus | undefined;
+  /** Only the runs this principal started (absent: every run, for admins). */
+  startedBy?: string | undefined;
   limit: number;
   cursor?: string | undefined;
 }
@@ -31,8 +35,8 @@ export interface StoreCheck {
  * above this interface — tracker, tools, resources, CLI — is the same for every backend.
  */
 export interface RunStore {
-  /** Records a run once; a second insert of the same run changes nothing. */
-  insert(run: Run, owner: string | null, now: string): Promise<void>;
+  /** Records a run once, with the principal that started it; a second insert of the same run changes nothing. */
+  insert(run: Run, owner: string | null, now: string, startedBy?: string | null): Promise<void>;
   /** Writes the run's changing fields. */
   update(run: JournalRun, now: string): Promise<void>;
   get(provider: string, runId: string): Promise<JournalRun | undefined>;
@@ -46,8 +50,8 @@ export interface RunStore {
   cancelRequests(owner: string): Promise<Array<{ provider: string; runId: string }>>;
   /** Deletes finished runs that ended before `before`; returns how many. */
   prune(before: string): Promise<number>;
-  /** Run ids starting with `prefix`, newest first, for completion of resource template arguments. */
-  recentRunIds(provider: string | undefined, prefix: string, limit: number): Promise<string[]>;
+  /** Run ids starting with `prefix`, newest first (only `startedBy`'s when given), for completion of resource template arguments. */
+  recentRunIds(provider: string | undefined, prefix: string, limit: number, startedBy?: string): Promise<string[]>;
   /** Whether the store answers, for `doctor` and `/healthz`; `runs` counts up to 100. */
   check(): Promise<StoreCheck>;
   close(): Promise<void>;
@@ -76,13 +80,14 @@ export function rowToRun(row: Record<string, unknown>): JournalRun {
     status: s('status') as RunStatus, input: parseJsonOr(s('input'), null), output: parseJsonOr(s('output'), null), error: s('error'),
     message: s('message'), steps: parseJsonOr(s('steps'), []) as RunStep[], ...(s('raw') === null ? {} : { raw: parseJsonOr(s('raw'), null) }),
     createdAt: s('created_at')!, startedAt: s('started_at'), endedAt: s('ended_at'), updatedAt: s('updated_at')!,
-    owner: s('owner'), cancelRequested: Number(row['cancel_requested']) === 1 || row['cancel_requested'] === true,
+    owner: s('owner'), cancelRequested: Number(row['cancel_requested']) === 1 || row['cancel_requested'] === true, startedBy: s('started_by'),
   };
 }
 
 /** The columns an insert writes, as text (JSON for structured values), named as in both schemas. */
-export function insertValues(run: Run, owner: string | null, now: string): Record<string, string | null> {
+export function insertValues(run: Run, owner: string | null, now: string, startedBy: string | null = null): Record<string, string | null> {
   return {
+    startedBy,
     provider: run.provider, runId: run.runId, workflowId: run.workflowId, version: run.version ?? null, status: run.status,
     input: JSON.stringify(run.input ?? null), output: jsonOrNull(run.output), error: run.error, raw: run.raw === undefined ? null : JSON.stringify(run.raw),
     createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, now, owner,

@@ -59,18 +59,18 @@ export class RunTracker {
     return this.live.size;
   }
 
-  /** Starts one run and journals it before anyone waits on it. */
-  async start(provider: Provider, req: StartRequest): Promise<JournalRun> {
-    return this.adopt(provider, await provider.start(req));
+  /** Starts one run and journals it, with the principal that started it, before anyone waits on it. */
+  async start(provider: Provider, req: StartRequest, startedBy: string | null = null): Promise<JournalRun> {
+    return this.adopt(provider, await provider.start(req), startedBy);
   }
 
   /**
    * Journals and watches a run a provider started some other way (a replay). Watching begins at
    * once (the run's first events are not missed); its updates are written after the insert.
    */
-  async adopt(provider: Provider, run: Run): Promise<JournalRun> {
-    const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.opts.owner, cancelRequested: false, message: null, steps: [] };
-    const inserted = this.opts.store.insert(run, this.opts.owner, journaled.updatedAt).catch((err: Error) => {
+  async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
+    const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.opts.owner, cancelRequested: false, message: null, steps: [], startedBy };
+    const inserted = this.opts.store.insert(run, this.opts.owner, journaled.updatedAt, startedBy).catch((err: Error) => {
       this.opts.log.error(`journal: could not record run ${run.provider}/${run.runId}: ${err.message}`);
     });
     this.track(provider, journaled, inserted);

@@ -10,6 +10,7 @@ import { startHttpServer, stopServer } from '../helpers/http.js';
 import { startFakeAuthServer, type FakeAuthServer, type TokenOptions } from '../helpers/jwks.js';
 
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
+const STATIC = 'a-long-static-token-0123456789';
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 /** One server, OAuth against a local JWKS, tool scopes, and a concurrency limit of 2 per principal. */
@@ -29,7 +30,7 @@ describe('principals over Streamable HTTP: who a request is, and what it may use
     const dir = tempDir();
     const oauth = { authorizationServers: [auth.issuer], jwksUrl: auth.jwksUrl, scopes: ['workflows'], toolScopes: { 'local_text_*': 'text:run', cancel_run: ['runs:cancel'] } };
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ http: { maxConcurrentPerClient: 2, oauth } }));
-    server = await startHttpServer(['--config', join(dir, 'c.json')]);
+    server = await startHttpServer(['--config', join(dir, 'c.json')], { WORKFLOWS_MCP_TOKEN: STATIC });
   });
   after(async () => {
     await stopServer(server.child);
@@ -101,6 +102,20 @@ describe('principals over Streamable HTTP: who a request is, and what it may use
     const ok = (await allowed.callTool({ name: 'local_text_stats', arguments: { text: 'a b' } })) as CallToolResult;
     assert.equal((ok.structuredContent as { status: string }).status, 'completed');
     await allowed.close();
+  });
+
+  it('the static token is the principal "token", an admin as before: it sees OAuth users\' runs; they do not see its runs', async () => {
+    const user = await connect({ sub: 'frank' });
+    const byToken = new Client({ name: 'static', version: '1' });
+    await byToken.connect(new StreamableHTTPClientTransport(new URL(server.url), { requestInit: { headers: { authorization: `Bearer ${STATIC}` } } }));
+    const theirs = ((await user.callTool({ name: 'local_invoice_total', arguments: { lines: [{ qty: 1, price: 2 }] } })) as CallToolResult).structuredContent as { run_id: string };
+    const ours = ((await byToken.callTool({ name: 'local_invoice_total', arguments: { lines: [{ qty: 1, price: 3 }] } })) as CallToolResult).structuredContent as { run_id: string };
+    const list = async (c: Client) => (((await c.callTool({ name: 'list_runs', arguments: { limit: 100 } })) as CallToolResult).structuredContent as { runs: Array<{ run_id: string; started_by: string | null }> }).runs;
+    const seenByToken = await list(byToken);
+    assert.equal(seenByToken.find((r) => r.run_id === ours.run_id)?.started_by, 'token');
+    assert.equal(seenByToken.find((r) => r.run_id === theirs.run_id)?.started_by, `${auth.issuer}#frank`);
+    assert.deepEqual((await list(user)).map((r) => r.run_id), [theirs.run_id]);
+    await Promise.all([user.close(), byToken.close()]);
   });
 
   it('the concurrency limit counts per principal across its sessions, not per session', async () => {

@@ -2,17 +2,21 @@ import { z } from 'zod';
 import { awaitRun } from '../call.js';
 import { ENVELOPE_SCHEMA, errorResult, resultOrError } from '../envelope.js';
 import type { Run } from '../../providers/types.js';
-import { workflowRefusal } from '../principal.js';
+import { unknownRunText, visibleRun, workflowRefusal } from '../principal.js';
 import { defineTool, waitBudgetMs, type CallContext, type McpDeps } from '../tool.js';
 import { handle } from './runs.js';
 
 /** Tools only some platforms support: each is listed only when a configured provider has the method. */
 const earlierWorkflowId = z.string().min(1).optional().describe('Only needed for a run this server did not start.');
 
-/** The run a platform tool acts on: as this server knows it, or by ids alone (started elsewhere). */
+/**
+ * The run a platform tool acts on: as this server knows it, or — for admins only, since such a
+ * run has no owner here — by ids alone (started elsewhere). Another principal's run reads as unknown.
+ */
 async function runFor(ctx: CallContext, provider: string, runId: string, workflowId: string | undefined): Promise<Run | string> {
-  const known = await ctx.deps.tracker.get(provider, runId);
+  const known = await visibleRun(ctx, provider, runId);
   if (known) return known;
+  if (!ctx.principal.admin) return unknownRunText(provider, runId);
   if (!workflowId) return `Run "${runId}" is not known to this server; pass its workflow_id too.`;
   return { provider, workflowId, runId, status: 'unknown', input: null, output: null, error: null, createdAt: new Date().toISOString(), startedAt: null, endedAt: null };
 }
@@ -34,8 +38,8 @@ export const resumeRun = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
   available: supports('resume'),
   async handler(args, ctx) {
-    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
-    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
+    const run = await visibleRun(ctx, args.provider, args.run_id);
+    if (!run) return errorResult(unknownRunText(args.provider, args.run_id));
     if (run.status !== 'waiting') return errorResult(`Run ${args.run_id} is ${run.status}, not waiting, so there is nothing to resume.`);
     try {
       await ctx.deps.tracker.resume(args.provider, args.run_id, args.payload, args.source);
@@ -92,7 +96,7 @@ export const replayRun = defineTool({
     if (typeof earlier === 'string') return errorResult(earlier);
     const refused = workflowRefusal(ctx, earlier.provider, earlier.workflowId);
     if (refused) return errorResult(refused);
-    return resultOrError(async () => awaitRun(ctx, await ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention)), waitBudgetMs(ctx)));
+    return resultOrError(async () => awaitRun(ctx, await ctx.deps.tracker.adopt(impl, await replay(earlier, args.step_key, args.retention), ctx.principal.id), waitBudgetMs(ctx)));
   },
 });
 

@@ -2,12 +2,19 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '../../providers/types.js';
 import { listHistory } from '../../runs/history.js';
 import { awaitRun } from '../call.js';
-import { ENVELOPE_SCHEMA, errorResult, resultOrError, runResult, toEnvelope } from '../envelope.js';
+import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA, errorResult, resultOrError, runResult, toEnvelope } from '../envelope.js';
+import { ownerFilter, unknownRunText, visibleRun } from '../principal.js';
 import { defineTool } from '../tool.js';
 
 export const handle = {
   provider: z.string().min(1).describe('The provider of the run, e.g. "local" (from the run envelope).'),
   run_id: z.string().min(1).describe('The run id from the run envelope.'),
+};
+
+/** A list_runs item: the envelope and who started the run (an admin sees everyone's). */
+const LISTED_RUN = {
+  ...ENVELOPE_SCHEMA,
+  properties: { ...ENVELOPE_PROPERTIES, started_by: { type: ['string', 'null'], description: 'Who started the run: "local", "token" or "<issuer>#<subject>"; null for runs from elsewhere or from before this was recorded.' } },
 };
 
 const readOnly = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
@@ -21,8 +28,8 @@ export const getRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: readOnly,
   async handler(args, ctx) {
-    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
-    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
+    const run = await visibleRun(ctx, args.provider, args.run_id);
+    if (!run) return errorResult(unknownRunText(args.provider, args.run_id));
     const result = runResult(run, run.message ?? undefined);
     delete result.isError; // reading a failed run succeeds; the envelope says it failed
     return result;
@@ -39,8 +46,8 @@ export const waitForRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: readOnly,
   async handler(args, ctx) {
-    const run = await ctx.deps.tracker.get(args.provider, args.run_id);
-    if (!run) return errorResult(`No run "${args.run_id}" for provider "${args.provider}" is known to this server. Call list_runs to see recent runs.`);
+    const run = await visibleRun(ctx, args.provider, args.run_id);
+    if (!run) return errorResult(unknownRunText(args.provider, args.run_id));
     return awaitRun(ctx, run, (args.timeout_seconds ?? ctx.deps.settings.waitSeconds) * 1000, { cancelOnAbort: false });
   },
 });
@@ -54,6 +61,8 @@ export const cancelRun = defineTool({
   outputSchema: ENVELOPE_SCHEMA,
   annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: true },
   async handler(args, ctx) {
+    // Another principal's run is refused before the tracker is asked: nothing is cancelled or flagged.
+    if (!(await visibleRun(ctx, args.provider, args.run_id))) return errorResult(unknownRunText(args.provider, args.run_id));
     return resultOrError(async () => {
       const { run, note } = await ctx.deps.tracker.cancel(args.provider, args.run_id);
       const result = runResult(run, note);
@@ -66,7 +75,7 @@ export const cancelRun = defineTool({
 export const listRuns = defineTool({
   name: 'list_runs',
   title: 'List workflow runs',
-  description: 'Lists workflow runs newest first, optionally for one provider, workflow or status: the runs started through this server, and, for a provider that keeps a history (Looply; Cortex with workflow_id), its runs started elsewhere too. Pass next_cursor back as cursor for more.',
+  description: 'Lists your workflow runs newest first, optionally for one provider, workflow or status: the runs you started through this server (an admin sees everyone\'s and, for a provider that keeps a history — Looply; Cortex with workflow_id — its runs started elsewhere too). Pass next_cursor back as cursor for more.',
   toolset: 'runs',
   input: z.object({
     provider: z.string().optional(),
@@ -78,14 +87,14 @@ export const listRuns = defineTool({
   }),
   outputSchema: {
     type: 'object',
-    properties: { runs: { type: 'array', items: ENVELOPE_SCHEMA }, next_cursor: { type: ['string', 'null'] } },
+    properties: { runs: { type: 'array', items: LISTED_RUN }, next_cursor: { type: ['string', 'null'] } },
     required: ['runs', 'next_cursor'],
   },
   annotations: readOnly,
   async handler(args, ctx) {
     return resultOrError(async () => {
-      const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor }, ctx.signal);
-      const runs = page.runs.map(toEnvelope);
+      const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor, startedBy: ownerFilter(ctx.principal), platformHistory: ctx.principal.admin }, ctx.signal);
+      const runs = page.runs.map((r) => ({ ...toEnvelope(r), started_by: r.startedBy }));
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';
       return { structuredContent: { runs, next_cursor: page.nextCursor }, content: [{ type: 'text', text }] };

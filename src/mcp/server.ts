@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
-import { FRESH_WAIT_MS } from './catalog.js';
+import { FRESH_WAIT_MS, type WorkflowEntry } from './catalog.js';
 import { errorResult, runUri } from './envelope.js';
 import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
@@ -39,15 +39,56 @@ export function isCompact(deps: McpDeps): boolean {
 /** Tools that start a run may also be called as MCP tasks. */
 const TASK_TOOLS = new Set(['run_workflow', 'replay_run']);
 const asTask = (t: Tool): Tool => ({ ...t, execution: { taskSupport: 'optional' } });
+const staticAsTask = new WeakMap<Tool, Tool>();
+/** The workflow tools as tasks, built once per catalog build (the catalog replaces its list on change). */
+const workflowsAsTasks = new WeakMap<readonly WorkflowEntry[], Tool[]>();
+
+function listedStatics(deps: McpDeps): StaticTool[] {
+  const { toolsets, readOnly } = deps.settings;
+  return STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true));
+}
+
+function listsWorkflows(deps: McpDeps): boolean {
+  return deps.settings.toolsets.includes('workflows') && !deps.settings.readOnly && !isCompact(deps);
+}
 
 /** The tools `principal` sees: toolsets, read-only mode and `toolScopes` decide. */
 export function listedTools(deps: McpDeps, tasks = true, principal: Principal = LOCAL_PRINCIPAL): Tool[] {
-  const { toolsets, readOnly, toolScopes } = deps.settings;
-  const allowed = (t: Tool): boolean => !toolScopes || missingScopes(principal, t.name, toolScopes).length === 0;
-  const statics = STATIC_TOOLS.filter((t) => toolsets.includes(t.toolset) && (!readOnly || t.annotations.readOnlyHint) && (t.available?.(deps) ?? true)).map(describeStaticTool).filter(allowed);
-  const workflows = !toolsets.includes('workflows') || readOnly || isCompact(deps) ? [] : deps.catalog.tools.map((e) => e.tool).filter(allowed);
-  if (!tasks) return [...workflows, ...statics];
-  return [...workflows.map(asTask), ...statics.map((t) => (TASK_TOOLS.has(t.name) ? asTask(t) : t))];
+  const { toolScopes } = deps.settings;
+  const all = allListed(deps, tasks);
+  return toolScopes ? all.filter((t) => missingScopes(principal, t.name, toolScopes).length === 0) : all;
+}
+
+/** Every tool this server lists, before scopes: the descriptions are built once, not per list. */
+function allListed(deps: McpDeps, tasks: boolean): Tool[] {
+  const statics = listedStatics(deps).map(describeStaticTool);
+  const entries = deps.catalog.tools;
+  if (!tasks) return [...(listsWorkflows(deps) ? entries.map((e) => e.tool) : []), ...statics];
+  let workflows: Tool[] = [];
+  if (listsWorkflows(deps)) {
+    workflows = workflowsAsTasks.get(entries) ?? entries.map((e) => asTask(e.tool));
+    workflowsAsTasks.set(entries, workflows);
+  }
+  return [...workflows, ...statics.map((t) => (TASK_TOOLS.has(t.name) ? taskVariant(t) : t))];
+}
+
+function taskVariant(t: Tool): Tool {
+  const hit = staticAsTask.get(t) ?? asTask(t);
+  staticAsTask.set(t, hit);
+  return hit;
+}
+
+/** Whether the static tool `name` is on this server's list (scopes aside), without building the list. */
+function isListedStatic(deps: McpDeps, name: string): boolean {
+  return listedStatics(deps).some((t) => t.name === name);
+}
+
+/** Whether `principal` may call `name` as a task. */
+function taskCapable(deps: McpDeps, name: string, principal: Principal): boolean {
+  const { toolScopes } = deps.settings;
+  if (toolScopes && missingScopes(principal, name, toolScopes).length > 0) return false;
+  if (TASK_TOOLS.has(name)) return isListedStatic(deps, name);
+  return listsWorkflows(deps) && deps.catalog.entry(name) !== undefined;
 }
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -106,8 +147,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
     const { name, arguments: args } = req.params;
     if (!req.params.task) return deps.redact(await callTool(name, args, extra));
-    const tool = listedTools(deps, withTasks, who(extra)).find((t) => t.name === name);
-    if (!taskStore || tool?.execution?.taskSupport !== 'optional') throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
+    if (!taskStore || !taskCapable(deps, name, who(extra))) throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
     return startTask(taskStore, extra, deps.log, async (overrides) => deps.redact(await callTool(name, args, extra, overrides)));
   });
   const callTool = async (name: string, args: Record<string, unknown> | undefined, extra: Extra, overrides: Partial<CallContext> = {}): Promise<CallToolResult> => {
@@ -116,7 +156,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     const refused = toolRefusal(principal, name, deps.settings.toolScopes);
     if (refused) return errorResult(refused);
     const ctx: CallContext = { deps, principal, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots, ...overrides };
-    const listed = listedTools(deps, true, principal).some((t) => t.name === name);
+    const listed = isListedStatic(deps, name); // scopes were checked above
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
       if (stat && listed) return await callStatic(stat, args, ctx);

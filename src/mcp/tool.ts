@@ -58,10 +58,19 @@ export function defineTool<S extends z.ZodObject>(tool: StaticTool<S>): StaticTo
   return tool;
 }
 
-/** The tools/list entry of a static tool. */
+const described = new WeakMap<StaticTool, Tool>();
+let builds = 0;
+
+/**
+ * The tools/list entry of a static tool. A static tool never changes, so it is described once
+ * per process: `z.toJSONSchema` on every call or list was a third of the server's CPU.
+ */
 export function describeStaticTool(t: StaticTool): Tool {
+  const hit = described.get(t);
+  if (hit) return hit;
+  builds++;
   const inputSchema = z.toJSONSchema(t.input, { io: 'input' }) as Tool['inputSchema'];
-  return {
+  const tool: Tool = {
     name: t.name,
     title: t.title,
     description: t.description,
@@ -69,6 +78,13 @@ export function describeStaticTool(t: StaticTool): Tool {
     ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
     annotations: { title: t.title, ...t.annotations },
   };
+  described.set(t, tool);
+  return tool;
+}
+
+/** How many static tool descriptions were built in this process (tests check they are reused). */
+export function staticToolBuilds(): number {
+  return builds;
 }
 
 /** zod issues as `field: message`, the same shape as workflow argument errors. */

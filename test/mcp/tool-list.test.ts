@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import { staticToolBuilds } from '../../src/mcp/tool.js';
+import { STATIC_TOOLS } from '../../src/mcp/tools/index.js';
+import { envelope, startHarness, WF, type Harness } from '../helpers/harness.js';
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const TYPED = `export default { name: 'Typed', version: 1, input: { type: 'object', properties: { n: { type: 'integer' } } },
+  output: { type: 'object', properties: { doubled: { type: 'integer' } }, required: ['doubled'] }, run: (i) => ({ doubled: (i.n ?? 0) * 2 }) };`;
+const REFS = `export default { name: 'Refs', version: 1, input: { type: 'object' },
+  output: { $defs: { n: { type: 'integer' } }, type: 'object', properties: { n: { $ref: '#/$defs/n' } } }, run: () => ({ n: 1 }) };`;
+
+describe('tools/list cost', () => {
+  it('describes each static tool once per process, however many lists and calls follow', async () => {
+    h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo } });
+    const before = staticToolBuilds();
+    await h.client.listTools();
+    const afterFirst = staticToolBuilds();
+    assert.ok(afterFirst - before <= STATIC_TOOLS.length);
+    for (let i = 0; i < 5; i++) {
+      await h.client.listTools();
+      await h.call('local_echo', { msg: 'hi' });
+      await h.call('search_workflows', { query: 'echo' });
+      await h.call('list_runs', {});
+    }
+    assert.equal(staticToolBuilds(), afterFirst, 'tools/list and tools/call reuse the static descriptions');
+  });
+
+  it('a workflow tool declares an output schema only when the workflow has one; both return the envelope', async () => {
+    h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo, 'typed.workflow.mjs': TYPED, 'refs.workflow.mjs': REFS } });
+    const { tools } = await h.client.listTools();
+    const typed = tools.find((t) => t.name === 'local_typed')!;
+    const output = (typed.outputSchema!.properties as Record<string, { anyOf: unknown[] }>)['output']!;
+    assert.deepEqual(output.anyOf[0], { type: 'object', properties: { doubled: { type: 'integer' } }, required: ['doubled'] });
+    assert.equal(tools.find((t) => t.name === 'local_echo')!.outputSchema, undefined);
+    assert.equal(tools.find((t) => t.name === 'local_refs')!.outputSchema, undefined, 'a schema with $refs is not declared');
+    // The SDK client validates the declared schema; the undeclared ones still carry the envelope.
+    assert.deepEqual(envelope(await h.call('local_typed', { n: 2 }))['output'], { doubled: 4 });
+    assert.equal(envelope(await h.call('local_echo', { msg: 'x' }))['status'], 'completed');
+    assert.deepEqual(envelope(await h.call('local_refs', {}))['output'], { n: 1 });
+  });
+
+  it('keeps workflow tool descriptions short', async () => {
+    h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo } });
+    const echo = (await h.client.listTools()).tools.find((t) => t.name === 'local_echo')!;
+    assert.equal(echo.description, 'Returns its input.\n\nStarts a run of local workflow echo, latest version (now v1); if it returns status "running", call wait_for_run.');
+  });
+});

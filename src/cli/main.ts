@@ -51,19 +51,22 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     // One-shot commands keep stderr for what the user asked for; warnings still show.
     const config = quiet ? { ...loaded.config, logLevel: 'warning' as const } : loaded.config;
     // Loaded only now: --version and --help answer at once, and stdio never loads the HTTP stack.
+    // The serving modules load before the app: a workflow file may need resolve hooks, and on
+    // Node 20 every import after those waits on their thread.
+    if (command === 'serve') await (args.flags.has('http') ? import('../serve/http.js') : import('../serve/stdio.js'));
+    const commands = command === 'serve' ? null : await import('./commands.js');
     const { createApp } = await import('../serve/app.js');
     app = await createApp({ config, secrets: loaded.secrets, live: command === 'serve', writeLog: io.stderr });
-    const commands = await import('./commands.js');
     switch (command) {
       case 'serve':
         await (args.flags.has('http') || (!args.flags.has('stdio') && envFlag(io.env, 'WORKFLOWS_MCP_HTTP')) ? serveHttpUntilSignal(app, io) : (await import('../serve/stdio.js')).serveStdio(app));
         return 0;
       case 'list':
-        return await commands.listCommand(app, args, io);
+        return await commands!.listCommand(app, args, io);
       case 'call':
-        return await commands.callCommand(app, args, io);
+        return await commands!.callCommand(app, args, io);
       case 'runs':
-        return await commands.runsCommand(app, args, io);
+        return await commands!.runsCommand(app, args, io);
       default:
         return await (await import('./doctor.js')).doctorCommand(app, loaded.file, io);
     }

@@ -15,14 +15,19 @@ function makeAjv(Klass: typeof AjvDraft7): InstanceType<typeof AjvDraft7> {
   addFormats(ajv);
   return ajv;
 }
-const dialects = { 2020: makeAjv(Ajv2020), 2019: makeAjv(Ajv2019), 7: makeAjv(AjvDraft7) };
+// Built on first use: most processes need one dialect, and each instance costs start-up time.
+const classes = { 2020: Ajv2020, 2019: Ajv2019, 7: AjvDraft7 };
+const dialects: Partial<Record<keyof typeof classes, InstanceType<typeof AjvDraft7>>> = {};
+function dialect(d: keyof typeof classes): InstanceType<typeof AjvDraft7> {
+  return (dialects[d] ??= makeAjv(classes[d]));
+}
 
 /** The Ajv class follows `$schema`; the spec default (no `$schema`) is 2020-12. */
 function ajvFor(schema: JsonObject): InstanceType<typeof AjvDraft7> {
-  const dialect = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
-  if (/draft-0[4-7]/.test(dialect)) return dialects[7];
-  if (dialect.includes('2019-09')) return dialects[2019];
-  return dialects[2020];
+  const declared = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
+  if (/draft-0[4-7]/.test(declared)) return dialect(7);
+  if (declared.includes('2019-09')) return dialect(2019);
+  return dialect(2020);
 }
 
 export interface PreparedSchema {
@@ -63,9 +68,9 @@ export function prepareSchema(raw: unknown): PreparedSchema {
   return prepared;
 }
 
-const permissiveFn = dialects[2020].compile(PERMISSIVE);
+let permissiveFn: ValidateFunction | undefined;
 function permissive(why: string): PreparedSchema {
-  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, validate: (args) => run(permissiveFn, args, false) };
+  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, validate: (args) => run((permissiveFn ??= dialect(2020).compile(PERMISSIVE)), args, false) };
 }
 
 function normalise(raw: unknown): { schema: JsonObject; wrapped: boolean } {

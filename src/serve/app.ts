@@ -16,6 +16,9 @@ import { currentOwner } from '../runs/owner.js';
 import { openRunStore } from '../runs/store.js';
 import { RunTracker } from '../runs/tracker.js';
 
+/** How long a server waits for catalogs before it serves what is ready. */
+export const STARTUP_WAIT_MS = 1000;
+
 export interface App {
   config: Config;
   log: Logger;
@@ -62,11 +65,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const filters = new Map<string, ProviderFilter>();
   for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
   const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log, snapshots: new CatalogSnapshots(config.stateDir, log) });
-  // A one-shot command needs the whole catalog; a server starts with what loads within 5 s,
-  // listing each remote platform from its last known catalog until it answers.
+  // A one-shot command needs the whole catalog; a server starts with what loads within 1 s,
+  // listing each remote platform from its last known catalog until it answers; the rest
+  // arrives with tools/list_changed.
   if (opts.live) {
     catalog.seed();
-    await catalog.refreshWithin(5000);
+    await catalog.refreshWithin(STARTUP_WAIT_MS);
   } else await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));

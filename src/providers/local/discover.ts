@@ -1,7 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { register } from 'node:module';
+import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
+import { mapLimit } from '../../core/pool.js';
 import { kebabSlug } from '../../core/slug.js';
 import type { CatalogProblem, Workflow } from '../types.js';
 import { parseCommandDefinition, parseModuleDefinition, type LocalWorkflow } from './definition.js';
@@ -38,14 +39,15 @@ export async function discoverLocal(dir: string): Promise<LocalCatalog> {
   const files = await findWorkflowFiles(dir, 0, problems);
   files.sort();
   const definitions = new Map<string, Map<string, LocalWorkflow>>();
-  for (const file of files) {
-    let def: LocalWorkflow;
-    try {
-      def = await loadDefinition(file);
-    } catch (err) {
-      problems.push({ where: file, message: `skipped: ${(err as Error).message}` });
+  // Loaded a few at once (reads and compiles overlap), then taken in file order.
+  const loaded = await mapLimit(files, 8, (file) => loadDefinition(file).then((def) => ({ def }), (err: Error) => ({ err })));
+  for (const [i, file] of files.entries()) {
+    const got = loaded[i]!;
+    if ('err' in got) {
+      problems.push({ where: file, message: `skipped: ${got.err.message}` });
       continue;
     }
+    const { def } = got;
     const id = kebabSlug(def.name);
     const versions = definitions.get(id) ?? new Map<string, LocalWorkflow>();
     const clash = versions.get(def.version);
@@ -95,12 +97,39 @@ async function findWorkflowFiles(dir: string, depth: number, problems: CatalogPr
 }
 
 let hooksRegistered = false;
+/** A bare `workflows-mcp` or `zod` import, or a relative one (whose own imports we do not read). */
+const IMPORTS_RE = /(?:from\s*|import\s*\(\s*|import\s+)['"](workflows-mcp|zod(?:\/[^'"]*)?|\.{1,2}\/[^'"]*)['"]/g;
 
-/** Once per process: lets workflow files import `workflows-mcp` and `zod` from anywhere. */
-function registerResolveHooks(): void {
+/**
+ * Whether a workflow file needs our resolve hooks: it imports `workflows-mcp` or `zod` and no
+ * installed copy answers from its folder, or it imports other files (they might). Read before
+ * the import, because Node remembers a failed import of a file's dependencies for good.
+ */
+export function needsResolveHooks(file: string, source: string): boolean {
+  const from = nodeModule.createRequire(file);
+  for (const [, spec] of source.matchAll(IMPORTS_RE)) {
+    if (spec!.startsWith('.')) return true;
+    try {
+      from.resolve(spec!);
+    } catch {
+      return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * Once per process, and only when a workflow file needs them: on Node 20 `register` starts a
+ * hooks thread that every later import waits on (+200 ms at start-up for the server's own
+ * modules). Node ≥ 22.15 runs them in-thread (`registerHooks`), which costs nothing.
+ */
+async function registerResolveHooks(): Promise<void> {
   if (hooksRegistered) return;
   hooksRegistered = true;
-  register(new URL('./resolve-hooks.js', import.meta.url));
+  const registerHooks = (nodeModule as { registerHooks?: (h: { resolve: typeof resolveSync }) => unknown }).registerHooks;
+  if (!registerHooks) return nodeModule.register(new URL('./resolve-hooks.js', import.meta.url));
+  const { resolveSync } = await import('./resolve-hooks.js');
+  registerHooks({ resolve: resolveSync });
 }
 
 async function loadDefinition(file: string): Promise<LocalWorkflow> {
@@ -113,9 +142,9 @@ async function loadDefinition(file: string): Promise<LocalWorkflow> {
     }
     return parseCommandDefinition(file, json);
   }
+  const [source, { mtimeMs }] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+  if (!hooksRegistered && needsResolveHooks(file, source)) await registerResolveHooks();
   // The query string makes Node load the file again after an edit instead of its cached copy.
-  registerResolveHooks();
-  const { mtimeMs } = await stat(file);
   const mod = (await import(`${pathToFileURL(file).href}?mtime=${mtimeMs}`)) as { default?: unknown };
   if (mod.default === undefined) throw new Error('the module has no default export; export default { name, version, input, run }');
   return parseModuleDefinition(file, mod.default);

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
@@ -9,6 +8,7 @@ import { LOCAL_PRINCIPAL, type Principal } from '../mcp/principal.js';
 import { createMcpServer } from '../mcp/server.js';
 import type { App } from './app.js';
 import { createAuthenticator } from './http-auth.js';
+import { LoopDelayWindow } from './loop-delay.js';
 import { HttpSessions, type LocalSession } from './http-sessions.js';
 import { allowedHostnames, hostnameOf, isLoopback, originHostname, readBody, sendError } from './http-guard.js';
 
@@ -132,8 +132,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     for (const [id, s] of sessions.entries()) if (s.lastSeen < cutoff && s.busy === 0) void sessions.end(id);
   };
   const authenticate = createAuthenticator(cfg, () => resource);
-  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
-  loopDelay.enable();
+  const loopDelay = new LoopDelayWindow().start();
   const sweeper = setInterval(() => void sessions.sweep(cfg.sessionIdleMinutes * 60_000).catch((err: Error) => log.warn(`http: expiring idle sessions failed: ${err.message}`)), 60_000);
   sweeper.unref();
 
@@ -141,10 +140,11 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     const path = (req.url ?? '/').split('?')[0]!;
     if (!guard(req, res)) return;
     if (path === '/healthz' && req.method === 'GET') {
+      const delay = loopDelay.read();
       res.writeHead(200, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({
         status: 'ok', version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight,
-        event_loop_delay_p99_ms: Math.round(loopDelay.percentile(99) / 1e4) / 100, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+        event_loop_delay_p99_ms: delay.p99_ms, event_loop_delay_max_ms: delay.max_ms, event_loop_window_s: 10, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
       }));
     }
     if (cfg.oauth && PRM_PATHS.includes(path) && req.method === 'GET') {
@@ -172,7 +172,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     url,
     async close() {
       clearInterval(sweeper);
-      loopDelay.disable();
+      loopDelay.stop();
       server.close(); // stop accepting
       app.stop(); // in-flight calls return their envelopes now
       const deadline = Date.now() + 5000;

@@ -1,8 +1,15 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { truncatedJson } from '../core/json.js';
+import { clip, cutUtf8, JSON_DEPTH_MAX, measureJson, truncatedJson, tryStringify } from '../core/json.js';
 import { RUN_STATUSES, type Run } from '../providers/types.js';
 
 export const OUTPUT_TEXT_MAX = 100 * 1024;
+/** The most of a run's output one tool result carries in `structuredContent` (the message cap is 8 MB). */
+export const OUTPUT_STRUCTURED_MAX = 1024 * 1024;
+/** Per run in lists (list_runs, a workflow's run history): up to 100 of them share one message. */
+export const OUTPUT_LISTED_MAX = 16 * 1024;
+/** The most of a run's output the run resource shows. */
+export const OUTPUT_RESOURCE_MAX = 4 * 1024 * 1024;
+const ERROR_MAX = 8 * 1024;
 
 /** The run envelope: every workflow tool's `structuredContent`, whatever the run's state. */
 export interface RunEnvelope {
@@ -43,11 +50,50 @@ export function runUri(provider: string, runId: string): string {
   return `workflows://runs/${encodeURIComponent(provider)}/${encodeURIComponent(runId)}`;
 }
 
-export function toEnvelope(run: Run): RunEnvelope {
+/** The envelope of a run, its output kept only within `outputMax` bytes (else a note pointing at the run resource). */
+export function toEnvelope(run: Run, outputMax: number = OUTPUT_STRUCTURED_MAX): RunEnvelope {
+  const uri = runUri(run.provider, run.runId);
   return {
     run_id: run.runId, provider: run.provider, workflow_id: run.workflowId, version: run.version ?? null, status: run.status,
-    output: run.output ?? null, error: run.error, started_at: run.startedAt, ended_at: run.endedAt, run_uri: runUri(run.provider, run.runId),
+    output: boundedOutput(run.output ?? null, outputMax, uri), error: run.error === null ? null : clip(run.error, ERROR_MAX), started_at: run.startedAt, ended_at: run.endedAt, run_uri: uri,
   };
+}
+
+/** For lists, where many envelopes share one message. */
+export const toListedEnvelope = (run: Run): RunEnvelope => toEnvelope(run, OUTPUT_LISTED_MAX);
+
+/** The note that stands in for an output too big or too deep for one message. */
+export interface OutputNote {
+  truncated: true;
+  reason: string;
+  size_bytes: number | null;
+  run_uri: string;
+}
+
+/** The value when it fits in `maxBytes` and JSON_DEPTH_MAX levels; else a note that says where it is. */
+export function boundedOutput(value: unknown, maxBytes: number, uri: string): unknown {
+  const m = measureJson(value, { maxDepth: JSON_DEPTH_MAX, maxBytes });
+  if (!m.over) return value;
+  const text = m.over === 'depth' ? null : tryStringify(value);
+  const bytes = text === null ? null : Buffer.byteLength(text, 'utf8');
+  if (bytes !== null && bytes <= maxBytes) return value; // the estimate was high
+  const reason = bytes === null ? `the output nests deeper than ${JSON_DEPTH_MAX} levels` : `the output is ${bytes} bytes, over the ${maxBytes} bytes shown here`;
+  const note: OutputNote = { truncated: true, reason, size_bytes: bytes, run_uri: uri };
+  return note;
+}
+
+/**
+ * A big output as the run resource shows it: whole within OUTPUT_RESOURCE_MAX, else its JSON text
+ * cut there, with a note (the journal may hold a bounded copy only; see runs.storeOutputMaxBytes).
+ */
+export function resourceOutput(value: unknown, uri: string): { output: unknown; output_truncated?: { size_bytes: number | null; shown_bytes: number; note: string } } {
+  const bounded = boundedOutput(value, OUTPUT_RESOURCE_MAX, uri);
+  if (bounded === value) return { output: value };
+  const text = tryStringify(value);
+  if (text === null) return { output: null, output_truncated: { size_bytes: null, shown_bytes: 0, note: `The output nests deeper than ${JSON_DEPTH_MAX} levels and cannot be shown.` } };
+  const shown = cutUtf8(text, OUTPUT_RESOURCE_MAX);
+  const size = Buffer.byteLength(text, 'utf8');
+  return { output: shown, output_truncated: { size_bytes: size, shown_bytes: Buffer.byteLength(shown, 'utf8'), note: `The output is ${size} bytes; "output" holds the first ${OUTPUT_RESOURCE_MAX} bytes of its JSON text.` } };
 }
 
 /** What the model reads next to the envelope: the output itself, or what to do next. */

@@ -4,7 +4,7 @@ import type { Workflow } from '../providers/types.js';
 import { listHistory } from '../runs/history.js';
 import type { JournalRun } from '../runs/journal.js';
 import { prepareVersion } from './catalog.js';
-import { runUri, toEnvelope } from './envelope.js';
+import { boundedOutput, resourceOutput, runUri, toEnvelope, toListedEnvelope } from './envelope.js';
 import { ownerFilter, visibleRun, type Principal } from './principal.js';
 import type { McpDeps } from './tool.js';
 
@@ -83,15 +83,19 @@ async function resourceBody(deps: McpDeps, principal: Principal, p: ParsedUri): 
   if (p.kind === 'workflow') return workflow ? workflowDetail(deps, workflow) : undefined;
   const page = await listHistory(deps.tracker, deps.tracker.providers, { provider: p.provider, workflowId: p.workflowId, limit: RECENT_RUNS, startedBy: ownerFilter(principal), platformHistory: principal.admin });
   if (!workflow && page.runs.length === 0) return undefined;
-  return { provider: p.provider, workflow_id: p.workflowId, runs: page.runs.map(toEnvelope), next_cursor: page.nextCursor };
+  return { provider: p.provider, workflow_id: p.workflowId, runs: page.runs.map(toListedEnvelope), next_cursor: page.nextCursor };
 }
 
+/** Each part of a run's detail is bounded so the whole stays well under the 8 MB message cap. */
+const DETAIL_PART_MAX = 1024 * 1024;
+
 function runDetail(deps: McpDeps, run: JournalRun): unknown {
+  const uri = runUri(run.provider, run.runId);
   return {
-    ...toEnvelope(run), started_by: run.startedBy, input: run.input, created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
-    fraction: deps.tracker.fraction(run.provider, run.runId), steps: run.steps, cancel_requested: run.cancelRequested,
+    ...toEnvelope(run, 0), ...resourceOutput(run.output ?? null, uri), started_by: run.startedBy, input: boundedOutput(run.input, DETAIL_PART_MAX, uri), created_at: run.createdAt, updated_at: run.updatedAt, message: run.message,
+    fraction: deps.tracker.fraction(run.provider, run.runId), steps: boundedOutput(run.steps, DETAIL_PART_MAX, uri), cancel_requested: run.cancelRequested,
     // What the platform itself said: its raw status, and per-step outputs where it gives them (Cortex).
-    platform: run.raw ?? null,
+    platform: boundedOutput(run.raw ?? null, DETAIL_PART_MAX, uri),
     workflow_uri: workflowUri(run.provider, run.workflowId),
   };
 }
@@ -106,14 +110,29 @@ function workflowDetail(deps: McpDeps, w: Workflow): unknown {
   };
 }
 
+const COMPLETION_MAX = 100;
+
+/** A completion answer: at most 100 values (the spec's cap), and whether there are more. */
+export interface Completion {
+  values: string[];
+  /** Left out when counting would cost a full scan (run ids). */
+  total?: number;
+  hasMore: boolean;
+}
+
 /** completion/complete for the templates' arguments; run ids only of the runs `principal` may see. */
-export async function complete(deps: McpDeps, principal: Principal, template: string, argument: string, value: string, context: Record<string, string>): Promise<string[]> {
-  if (!TEMPLATES.some((t) => t.uriTemplate === template)) return [];
+export async function complete(deps: McpDeps, principal: Principal, template: string, argument: string, value: string, context: Record<string, string>): Promise<Completion> {
+  if (!TEMPLATES.some((t) => t.uriTemplate === template)) return { values: [], total: 0, hasMore: false };
   const prefix = value.toLowerCase();
   const provider = context['provider'];
   let values: string[] = [];
   if (argument === 'provider') values = deps.catalog.providerNames();
   else if (argument === 'workflow_id') values = deps.catalog.workflows.filter((w) => !provider || w.provider === provider).map((w) => w.id);
-  else if (argument === 'run_id') return deps.tracker.store.recentRunIds(provider, value, 100, ownerFilter(principal));
-  return [...new Set(values)].filter((v) => v.toLowerCase().startsWith(prefix)).slice(0, 100);
+  else if (argument === 'run_id') {
+    // One more than shown tells whether there are more, without counting them all.
+    const ids = await deps.tracker.store.recentRunIds(provider, value, COMPLETION_MAX + 1, ownerFilter(principal));
+    return { values: ids.slice(0, COMPLETION_MAX), hasMore: ids.length > COMPLETION_MAX };
+  }
+  const all = [...new Set(values)].filter((v) => v.toLowerCase().startsWith(prefix));
+  return { values: all.slice(0, COMPLETION_MAX), total: all.length, hasMore: all.length > COMPLETION_MAX };
 }

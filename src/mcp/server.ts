@@ -11,6 +11,7 @@ import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS, type WorkflowEntry } from './catalog.js';
+import { guardTransport } from './guard.js';
 import { errorResult, runUri } from './envelope.js';
 import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
@@ -187,8 +188,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
   server.setRequestHandler(CompleteRequestSchema, async (req, extra) => {
     const ref = req.params.ref;
     if (ref.type !== 'ref/resource') throw new McpError(ErrorCode.InvalidParams, 'This server has no prompts to complete.');
-    const values = await complete(deps, who(extra), ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {});
-    return { completion: { values, total: values.length, hasMore: false } };
+    return { completion: await complete(deps, who(extra), ref.uri, req.params.argument.name, req.params.argument.value, req.params.context?.arguments ?? {}) };
   });
   server.setRequestHandler(SetLevelRequestSchema, async (req) => ((logLevel = req.params.level), {}));
 
@@ -223,6 +223,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
         previous?.();
       };
       await server.connect(transport);
+      guardTransport(transport, deps.log);
       connected = true;
     },
     async close() {

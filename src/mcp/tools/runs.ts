@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '../../providers/types.js';
 import { listHistory } from '../../runs/history.js';
 import { awaitRun } from '../call.js';
-import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA, errorResult, resultOrError, runResult, toEnvelope } from '../envelope.js';
+import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA, errorResult, resultOrError, runResult, toListedEnvelope } from '../envelope.js';
 import { ownerFilter, unknownRunText, visibleRun } from '../principal.js';
 import { defineTool } from '../tool.js';
 
@@ -94,7 +94,7 @@ export const listRuns = defineTool({
   async handler(args, ctx) {
     return resultOrError(async () => {
       const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor, startedBy: ownerFilter(ctx.principal), platformHistory: ctx.principal.admin }, ctx.signal);
-      const runs = page.runs.map((r) => ({ ...toEnvelope(r), started_by: r.startedBy }));
+      const runs = page.runs.map((r) => ({ ...toListedEnvelope(r), started_by: r.startedBy }));
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';
       return { structuredContent: { runs, next_cursor: page.nextCursor }, content: [{ type: 'text', text }] };

@@ -1,6 +1,6 @@
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
 import { createMcpServer } from '../mcp/server.js';
 import type { App } from './app.js';
+import { StdioLineTransport } from './stdio-transport.js';
 
 /**
  * Serves MCP over stdin/stdout until stdin closes or a signal arrives. stdout carries only
@@ -8,7 +8,7 @@ import type { App } from './app.js';
  */
 export async function serveStdio(app: App, io: { stdin?: NodeJS.ReadableStream; stdout?: NodeJS.WritableStream } = {}): Promise<void> {
   const connection = createMcpServer(app.deps);
-  const transport = new StdioServerTransport(io.stdin as never, io.stdout as never);
+  const transport = new StdioLineTransport(io.stdin, io.stdout, app.log);
   let resolveDone: () => void = () => {};
   const done = new Promise<void>((resolve) => (resolveDone = resolve));
   let stopping = false;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -83,6 +84,59 @@ describe('oversized messages over stdio (the SDK client closes the connection on
       assert.equal(s.closed(), false);
     } finally {
       await s.client.close();
+    }
+  });
+});
+
+describe('a client message over 10 MB over stdio', () => {
+  it('is answered with a JSON-RPC error and the server keeps serving (SDK client: the call fails, ping and calls work)', async () => {
+    const s = await serve({ 'echo.workflow.mjs': WF.echo });
+    try {
+      const blob = `data:application/pdf;base64,${'A'.repeat(11 * MB)}`;
+      await assert.rejects(s.client.callTool({ name: 'local_echo', arguments: { msg: blob } }), (err: Error) => {
+        assert.match(err.message, /The message was 11\.0 MB, over the 10 MB this server reads in one message over stdio.*Pass files as paths/);
+        return true;
+      });
+      await s.client.ping();
+      const r = (await s.client.callTool({ name: 'local_echo', arguments: { msg: 'after' } })) as CallToolResult;
+      assert.equal((r.structuredContent as Record<string, unknown>)['status'], 'completed');
+      assert.match(s.stderr(), /a 11\.0 MB message on stdin \(tools\/call\) is over the 10 MB limit/);
+      assert.equal(s.closed(), false);
+    } finally {
+      await s.client.close();
+    }
+  });
+
+  it('raw frames: an oversized request with its id first, an oversized notification, junk; each answered or skipped, then ping answers', async () => {
+    const base = tempDir('wm-hostile-raw-');
+    const child = spawn(process.execPath, [BIN, 'serve', '--local', join(base, 'none'), '--state-dir', join(base, 'state')], { stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: process.env['PATH'] ?? '', HOME: base } });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    const answers = (): Array<Record<string, unknown>> => out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const waitFor = async (id: number | null): Promise<Record<string, unknown>> => {
+      for (let i = 0; i < 1500; i++) {
+        const hit = answers().find((a) => a['id'] === id);
+        if (hit) return hit;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`no answer with id ${id}; stdout: ${out.slice(0, 500)}`);
+    };
+    try {
+      const write = (line: string): boolean => child.stdin.write(`${line}\n`);
+      write(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }));
+      await waitFor(1);
+      write(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+      write(`{"jsonrpc":"2.0","id":"big-1","method":"tools/call","params":{"name":"x","arguments":{"a":"${'B'.repeat(12 * MB)}"}}}`);
+      write(`{"jsonrpc":"2.0","method":"notifications/progress","params":{"junk":"${'C'.repeat(11 * MB)}"}}`);
+      write('this is not json');
+      write(JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'ping' }));
+      const big = await waitFor('big-1' as never);
+      assert.equal((big['error'] as { code: number }).code, -32600);
+      assert.deepEqual((await waitFor(2))['result'], {});
+      assert.equal(((await waitFor(null))['error'] as { code: number }).code, -32700);
+      assert.equal(child.exitCode, null, 'still running');
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 });

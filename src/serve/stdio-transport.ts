@@ -1,0 +1,132 @@
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { ErrorCode, JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { Logger } from '../core/log.js';
+
+/** The most one client message over stdio may hold (the SDK's own read buffer size). */
+export const STDIO_MESSAGE_MAX = 10 * 1024 * 1024;
+/** How much of an oversized line is kept to find its id: its start and its end. */
+const KEEP = 4096;
+
+type Id = string | number;
+const VALUE = '("(?:[^"\\\\]|\\\\.)*"|-?\\d+)';
+const LEADING = new RegExp(`^\\s*\\{\\s*(?:"jsonrpc"\\s*:\\s*"2\\.0"\\s*,\\s*)?(?:"id"\\s*:\\s*${VALUE}\\s*,\\s*)?"method"\\s*:\\s*"([^"]*)"`);
+const TRAILING_ID = new RegExp(`"id"\\s*:\\s*${VALUE}\\s*\\}\\s*$`);
+
+/**
+ * MCP over stdin/stdout, one JSON-RPC message per line. Unlike the SDK's transport, a line over
+ * STDIO_MESSAGE_MAX does not stop the server: it is skipped to its end, the request is answered
+ * with a JSON-RPC error (its id is read from the line's first and last bytes), and the next line
+ * is read as usual. stdout carries protocol frames only.
+ */
+export class StdioLineTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private oversized: { head: Buffer; tail: Buffer; bytes: number } | null = null;
+  private started = false;
+  private closed = false;
+
+  constructor(
+    private readonly stdin: NodeJS.ReadableStream = process.stdin,
+    private readonly stdout: NodeJS.WritableStream = process.stdout,
+    private readonly log?: Logger,
+    private readonly maxBytes = STDIO_MESSAGE_MAX,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.started) throw new Error('StdioLineTransport already started');
+    this.started = true;
+    this.stdin.on('data', this.onData);
+    this.stdin.on('error', this.onStreamError);
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.closed) return;
+    const line = `${JSON.stringify(message)}\n`;
+    await new Promise<void>((resolve) => (this.stdout.write(line) ? resolve() : this.stdout.once('drain', resolve)));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.stdin.off('data', this.onData);
+    this.stdin.off('error', this.onStreamError);
+    if (this.stdin.listenerCount('data') === 0) this.stdin.pause();
+    this.chunks = [];
+    this.onclose?.();
+  }
+
+  private readonly onStreamError = (err: Error): void => this.onerror?.(err);
+
+  private readonly onData = (chunk: Buffer | string): void => {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    let at = 0;
+    while (at < data.length) {
+      const nl = data.indexOf(0x0a, at);
+      this.take(data.subarray(at, nl === -1 ? data.length : nl));
+      if (nl === -1) return;
+      this.endLine();
+      at = nl + 1;
+    }
+  };
+
+  private take(piece: Buffer): void {
+    if (!piece.length) return;
+    const o = this.oversized;
+    if (o) {
+      o.bytes += piece.length;
+      o.tail = Buffer.from(Buffer.concat([o.tail, piece]).subarray(-KEEP));
+      return;
+    }
+    if (this.size + piece.length <= this.maxBytes) {
+      this.chunks.push(piece);
+      this.size += piece.length;
+      return;
+    }
+    // Over the cap: keep only the ends (enough to find the id) and skip the rest of the line.
+    const all = Buffer.concat([...this.chunks, piece]);
+    this.oversized = { head: Buffer.from(all.subarray(0, KEEP)), tail: Buffer.from(all.subarray(-KEEP)), bytes: all.length };
+    this.chunks = [];
+    this.size = 0;
+  }
+
+  private endLine(): void {
+    const o = this.oversized;
+    if (o) {
+      this.oversized = null;
+      return this.refuseOversized(o);
+    }
+    const line = Buffer.concat(this.chunks).toString('utf8').replace(/\r$/, '');
+    this.chunks = [];
+    this.size = 0;
+    if (!line.trim()) return;
+    let json: unknown;
+    try {
+      json = JSON.parse(line);
+    } catch {
+      this.onerror?.(new Error('a line on stdin is not JSON'));
+      return void this.send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ParseError, message: 'Parse error: a line on stdin was not JSON; send one JSON-RPC message per line.' } } as unknown as JSONRPCMessage);
+    }
+    const parsed = JSONRPCMessageSchema.safeParse(json);
+    if (!parsed.success) {
+      this.onerror?.(new Error('a message on stdin is not JSON-RPC 2.0'));
+      const id = (json as { id?: unknown } | null)?.id;
+      if (typeof id === 'string' || typeof id === 'number') void this.send({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message: 'Invalid Request: not a JSON-RPC 2.0 message.' } });
+      return;
+    }
+    this.onmessage?.(parsed.data);
+  }
+
+  private refuseOversized(o: { head: Buffer; tail: Buffer; bytes: number }): void {
+    const head = LEADING.exec(o.head.toString('utf8'));
+    const mb = (o.bytes / 1048576).toFixed(1);
+    const method = head?.[2];
+    const rawId = head?.[1] ?? TRAILING_ID.exec(o.tail.toString('utf8'))?.[1];
+    const id = rawId === undefined ? undefined : (JSON.parse(rawId) as Id);
+    this.log?.warn(`a ${mb} MB message on stdin${method ? ` (${method})` : ''} is over the ${this.maxBytes / 1048576} MB limit; it was skipped${method && id !== undefined ? ' and answered with an error' : ''}`);
+    if (!method || id === undefined) return; // a notification or an answer of ours: nobody waits for a reply
+    void this.send({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message: `The message was ${mb} MB, over the ${this.maxBytes / 1048576} MB this server reads in one message over stdio; it was not processed. Pass files as paths (inside the allowed folders) rather than data: URLs or base64, and send large inputs in parts.` } });
+  }
+}

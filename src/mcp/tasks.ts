@@ -1,4 +1,5 @@
-import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
+import { EventEmitter } from 'node:events';
+import { InMemoryTaskStore, type TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, CreateTaskResult, ServerNotification, ServerRequest, Task } from '@modelcontextprotocol/sdk/types.js';
 import { internalDetail } from '../core/errors.js';
@@ -10,9 +11,44 @@ const TTL_DEFAULT_MS = 3_600_000;
 const TTL_MAX_MS = 86_400_000;
 const POLL_INTERVAL_MS = 1000;
 
-/** MCP tasks (experimental in 2025-11-25) of one connection; `tasks/cancel` stops the task's run. */
-export class RunTaskStore extends InMemoryTaskStore {
+/**
+ * Where MCP tasks are kept: this process's memory, or PostgreSQL shared by replicas (any replica
+ * reads a task's status and result, and cancels it). The SDK's TaskStore, plus the one signal a
+ * store must carry between replicas: a task was cancelled, so whoever runs it stops.
+ */
+export interface TaskBackend extends TaskStore {
+  onCancelled(listener: (taskId: string) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** The embedded backend: every connection of this process shares one in-memory store. */
+export class MemoryTaskBackend extends InMemoryTaskStore implements TaskBackend {
+  private readonly cancelled = new EventEmitter().setMaxListeners(0);
+
+  override async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
+    await super.updateTaskStatus(taskId, status, statusMessage, sessionId);
+    if (status === 'cancelled') this.cancelled.emit('cancelled', taskId);
+  }
+
+  onCancelled(listener: (taskId: string) => void): () => void {
+    this.cancelled.on('cancelled', listener);
+    return () => void this.cancelled.off('cancelled', listener);
+  }
+
+  async close(): Promise<void> {
+    this.cleanup();
+    this.cancelled.removeAllListeners();
+  }
+}
+
+/** One connection's view of the tasks: the shared backend, plus the tasks this connection runs, which `tasks/cancel` (from any replica) stops. */
+export class RunTaskStore implements TaskStore {
   private readonly controllers = new Map<string, AbortController>();
+  private readonly stop: () => void;
+
+  constructor(private readonly backend: TaskBackend) {
+    this.stop = backend.onCancelled((taskId) => this.controllers.get(taskId)?.abort());
+  }
 
   /** The signal that aborts when the task is cancelled. */
   signalFor(taskId: string): AbortSignal {
@@ -25,9 +61,34 @@ export class RunTaskStore extends InMemoryTaskStore {
     this.controllers.delete(taskId);
   }
 
-  override async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
-    await super.updateTaskStatus(taskId, status, statusMessage, sessionId);
-    if (status === 'cancelled') this.controllers.get(taskId)?.abort();
+  /** Stops hearing of cancellations; tasks already running go on to their end. */
+  close(): void {
+    this.stop();
+  }
+
+  createTask(...a: Parameters<TaskStore['createTask']>): ReturnType<TaskStore['createTask']> {
+    return this.backend.createTask(...a);
+  }
+
+  getTask(...a: Parameters<TaskStore['getTask']>): ReturnType<TaskStore['getTask']> {
+    return this.backend.getTask(...a);
+  }
+
+  storeTaskResult(...a: Parameters<TaskStore['storeTaskResult']>): ReturnType<TaskStore['storeTaskResult']> {
+    return this.backend.storeTaskResult(...a);
+  }
+
+  getTaskResult(...a: Parameters<TaskStore['getTaskResult']>): ReturnType<TaskStore['getTaskResult']> {
+    return this.backend.getTaskResult(...a);
+  }
+
+  async updateTaskStatus(taskId: string, status: Task['status'], statusMessage?: string, sessionId?: string): Promise<void> {
+    await this.backend.updateTaskStatus(taskId, status, statusMessage, sessionId);
+    if (status === 'cancelled') this.controllers.get(taskId)?.abort(); // at once here; other replicas hear it from the backend
+  }
+
+  listTasks(...a: Parameters<TaskStore['listTasks']>): ReturnType<TaskStore['listTasks']> {
+    return this.backend.listTasks(...a);
   }
 }
 

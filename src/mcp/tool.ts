@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { RunTracker } from '../runs/tracker.js';
 import type { Catalog } from './catalog.js';
 import type { Principal, ToolScopes } from './principal.js';
+import type { TaskBackend } from './tasks.js';
 
 export type Toolset = 'workflows' | 'runs' | 'generic';
 
@@ -18,6 +19,8 @@ export interface McpDeps {
   stopping: AbortSignal;
   /** Masks every configured secret in a value leaving the server. */
   redact<T>(value: T): T;
+  /** MCP tasks of every connection (this process's, or shared by replicas). */
+  tasks: TaskBackend;
 }
 
 export interface CallContext {

@@ -7,6 +7,7 @@ import { Redactor } from '../core/redact.js';
 import { packageVersion } from '../core/version.js';
 import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
 import { CatalogSnapshots } from '../mcp/snapshot.js';
+import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
@@ -74,11 +75,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   } else await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
+  const tasks: TaskBackend = new MemoryTaskBackend();
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal); // one listener per in-flight call, by design
   const deps: McpDeps = {
     stopping: stopping.signal,
-    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v),
+    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks,
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
   const sessions: SessionStore = new MemorySessionStore();
@@ -94,6 +96,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await tracker.close();
       await webhooks?.close();
       await sessions.close();
+      await tasks.close();
       await store.close();
     },
   };

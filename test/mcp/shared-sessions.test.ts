@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { serveHttp, type HttpHandle } from '../../src/serve/http.js';
-import type { SessionStore } from '../../src/serve/session-store.js';
-import { startHarness, type Harness } from '../helpers/harness.js';
-import { sessionBackends } from '../helpers/state.js';
+import { startHarness, until, type Harness } from '../helpers/harness.js';
+import { stateBackends } from '../helpers/state.js';
 
 const SLOW = `export default { name: 'Three Steps', input: { type: 'object' },
   async run(input, ctx) { for (let i = 1; i <= 3; i++) { ctx.progress('step ' + i, i / 3); await new Promise((r) => setTimeout(r, 300)); } return { done: true }; } };`;
@@ -14,22 +13,22 @@ const HEADERS = { 'content-type': 'application/json', accept: 'application/json,
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 
 /** Two servers ("replicas") over one session store, in this process. */
-for (const backend of sessionBackends()) {
+for (const backend of await stateBackends()) {
   describe(`HTTP sessions shared by two replicas (${backend.name})`, { skip: backend.skip }, () => {
-    let store: SessionStore;
     const replicas: Array<{ h: Harness; http: HttpHandle }> = [];
     before(async () => {
-      store = await backend.open();
       for (let i = 0; i < 2; i++) {
         const h = await startHarness({ files: { 'slow.workflow.mjs': SLOW }, flags: { httpPort: 0 } });
-        h.app.sessions = store;
+        const state = await backend.open();
+        h.app.sessions = state.sessions;
+        h.app.deps.tasks = state.tasks;
         replicas.push({ h, http: await serveHttp(h.app) });
       }
     });
     after(async () => {
       for (const r of replicas) await r.http.close();
       for (const r of replicas) await r.h.close();
-      await backend.drop?.();
+      await backend.drop();
     });
     const url = (i: number): string => replicas[i % replicas.length]!.http.url;
     const healthz = async (i: number): Promise<{ sessions: number }> => (await fetch(new URL('/healthz', url(i)))).json() as Promise<{ sessions: number }>;
@@ -74,6 +73,32 @@ for (const backend of sessionBackends()) {
       const stranger = await fetch(url(1), { method: 'GET', headers: { ...headers, 'last-event-id': '999999999' } });
       assert.equal(stranger.status, 400, 'an event id that is not this session\'s is refused');
       await stranger.text();
+    });
+
+    it('a task started through one replica is read, waited for and cancelled through the other', async () => {
+      let n = 0;
+      const client = new Client({ name: 'rr-tasks', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url(0)), { fetch: (_: string | URL, init?: RequestInit) => fetch(url(n++), init) }));
+      const kinds: string[] = [];
+      let result: CallToolResult | undefined;
+      for await (const m of client.experimental.tasks.callToolStream({ name: 'local_three_steps', arguments: {} }, CallToolResultSchema, { task: { ttl: 60_000 } })) {
+        kinds.push(m.type);
+        if (m.type === 'result') result = m.result as CallToolResult;
+      }
+      assert.equal(kinds[0], 'taskCreated');
+      assert.equal((result?.structuredContent as { status: string }).status, 'completed', kinds.join(','));
+      const stream = client.experimental.tasks.callToolStream({ name: 'local_three_steps', arguments: {} }, CallToolResultSchema, { task: { ttl: 60_000 } });
+      const first = (await stream.next()).value as { task: { taskId: string } };
+      const cancelled = await client.experimental.tasks.cancelTask(first.task.taskId);
+      assert.equal(cancelled.status, 'cancelled');
+      assert.equal((await client.experimental.tasks.getTask(first.task.taskId)).status, 'cancelled', 'read back through the other replica');
+      const runsCancelled = async (): Promise<boolean> => {
+        for (const r of replicas) if ((await r.h.app.deps.tracker.list({ limit: 1 })).runs.some((run) => run.status === 'cancelled')) return true;
+        return false;
+      };
+      await until(runsCancelled, 5000, 'the run to be cancelled by the replica running it');
+      await stream.return?.(undefined);
+      await client.close();
     });
   });
 }

@@ -157,7 +157,9 @@ export class HttpClient {
     const status = res.statusCode;
     if (status < 400) return { ok: true, value: res };
     const text = await res.body.text().catch(() => '');
-    const error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
+    let error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
+    // A start the platform failed on may have begun all the same: unknown, and never re-sent.
+    if (o.kind === 'start' && status >= 500) error = startUnknown(provider, o.what, `with ${status}`, text);
     const transient = status === 408 || status === 429 || status >= 500;
     const retryable = o.kind === 'read' ? transient : status === 429;
     return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
@@ -191,13 +193,20 @@ export class HttpClient {
       json = text === '' ? {} : JSON.parse(text);
     } catch {
       if (o.accept === 'text') return { ok: true, value: { value: o.schema.parse(text), headers } };
-      return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} with something that is not JSON.`, text.slice(0, 2000)), retryable: o.kind === 'read', waitMs: null };
+      if (o.kind === 'start') return { ok: false, error: startUnknown(provider, o.what, 'with something that is not JSON', text), retryable: false, waitMs: null };
+      return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} with something that is not JSON.`, text.slice(0, 2000)), retryable: true, waitMs: null };
     }
     const parsed = o.schema.safeParse(json);
     if (!parsed.success) {
       const where = parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; ');
+      if (o.kind === 'start') return { ok: false, error: startUnknown(provider, o.what, `in an unexpected shape (${where})`, text), retryable: false, waitMs: null };
       return { ok: false, error: ProviderError.transport(provider, 'bad_response', `${provider} answered ${o.what} in an unexpected shape (${where}).`, text.slice(0, 2000)), retryable: false, waitMs: null };
     }
     return { ok: true, value: { value: parsed.data, headers } };
   }
+}
+
+/** A start that arrived but whose answer says nothing usable: it may have started, and is never re-sent. */
+function startUnknown(provider: string, what: string, how: string, body: string): ProviderError {
+  return ProviderError.transport(provider, 'outcome_unknown', `${provider} answered ${what} ${how}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`, body.slice(0, 2000));
 }

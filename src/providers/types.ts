@@ -142,6 +142,12 @@ export interface Provider {
   /** Starts exactly one run. Never retried by callers once it may have reached the platform. */
   start(req: StartRequest): Promise<Run>;
   /**
+   * After a start whose outcome is unknown (`outcome_unknown`): runs of the request's workflow
+   * that the platform started at or after `since` (ISO) and whose input matches the request's,
+   * oldest first — for the tracker to adopt one instead of losing it. Platforms that list runs.
+   */
+  findStarted?(req: StartRequest, since: string, signal?: AbortSignal): Promise<Run[]>;
+  /**
    * Push providers: calls `onUpdate` with each change until the run ends or `signal` aborts. A
    * provider that also polls may return before the run ended (its stream broke off): the
    * tracker then polls it to the end.

@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { ownerAlive } from './owner.js';
+import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
 
@@ -43,11 +44,13 @@ export class RunTracker {
   private readonly live = new Map<string, Tracked>();
   private readonly listeners = new Set<RunListener>();
   private readonly watcher: RunWatcher;
+  private readonly reconciler: StartReconciler;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.watcher = new RunWatcher(this.clock, opts.log);
+    this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
   }
 
   /** The run journal, whichever backend keeps it. */
@@ -59,9 +62,14 @@ export class RunTracker {
     return this.live.size;
   }
 
-  /** Starts one run and journals it, with the principal that started it, before anyone waits on it. */
+  /**
+   * Starts one run and journals it, with the principal that started it, before anyone waits on
+   * it; a start whose answer was lost is reconciled first.
+   */
   async start(provider: Provider, req: StartRequest, startedBy: string | null = null): Promise<JournalRun> {
-    return this.adopt(provider, await provider.start(req), startedBy);
+    const since = this.iso();
+    const run = await provider.start(req).catch((err: unknown) => this.reconciler.recover(provider, req, since, err));
+    return this.adopt(provider, run, startedBy);
   }
 
   /**

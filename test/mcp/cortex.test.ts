@@ -78,13 +78,33 @@ describe('cortex through MCP', () => {
     assert.ok(h.logs.some((l) => /stream ended before the run did; polling/.test(l)), h.logs.join(''));
   });
 
-  it('a stream that breaks before saying which run it started is an unknown outcome, never a second start', async () => {
+  it('a start whose answer is lost (stream cut before the run event, reset in the same write as it, junk) is found in the run list and adopted, never started twice', async () => {
     h = await startHarness({ env: env() });
-    fake.knobs.dropStreamAfter = 0;
+    const cases: Array<[string, () => void]> = [
+      ['stream cut before the first run event', () => void (fake.knobs.dropStreamAfter = 0)],
+      ['reset in the same write as the first run event', () => void (fake.knobs.resetWithFirstRun = true)],
+      ['an answer that is not JSON', () => void (fake.knobs.junkAfterStart = true)],
+    ];
+    for (const [i, [what, knob]] of cases.entries()) {
+      knob();
+      const r = await h.call('cortex_summarize_document', { text: `lost ${i}` });
+      const e = envelope(r);
+      assert.equal(e['status'], 'completed', `${what}: ${text(r)}`);
+      assert.deepEqual(e['output'], { summary: 'short' });
+      assert.equal(fake.starts.length, i + 1, `${what}: one start`);
+      assert.equal(e['run_id'], [...fake.runs.keys()].at(-1), `${what}: the run Cortex started is the one journaled`);
+    }
+    assert.ok(h.logs.some((l) => /answer to a start of wf_sum was lost; adopted run/.test(l)));
+  });
+
+  it('a lost start that no run in the list matches is an unknown outcome, never a second start', async () => {
+    h = await startHarness({ env: env() });
+    fake.fail('start', 'reset');
     const r = await h.call('cortex_summarize_document', { text: 'x' });
     assert.equal(r.isError, true);
-    assert.match(text(r), /may or may not have started/);
-    assert.equal(fake.starts.length, 1);
+    assert.match(text(r), /may or may not have started.*recent runs were searched: none/s);
+    assert.equal(fake.calls['start'], 1);
+    assert.equal(fake.runs.size, 0);
   });
 
   it('a run that fails mid-stream is a failed envelope naming the step', async () => {

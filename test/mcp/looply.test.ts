@@ -162,8 +162,27 @@ describe('looply through MCP', () => {
     fake.fail('POST triggerworkflow', 'reset');
     const r = await h.call('looply_enrich_lead', { email: 'a@b.c' });
     assert.equal(r.isError, true);
-    assert.match(text(r), /may or may not have started.*list_runs/);
+    assert.match(text(r), /may or may not have started.*list_runs.*recent runs were searched: none/s);
     assert.equal(fake.calls['POST triggerworkflow'], 1);
+  });
+
+  it('a trigger answered with non-JSON or reset after it started is never re-sent: the execution is found and adopted', async () => {
+    fake.now = Date.now(); // the platform's clock: the run must date from after the call
+    h = await startHarness({ env: env() });
+    const stop = setInterval(() => (fake.advance(1, 0), (fake.now = Date.now())), 100);
+    try {
+      for (const after of ['junk', 'reset', 502] as const) {
+        fake.fail('POST triggerworkflow', { after });
+        const r = await h.call('looply_send_card', { to: `lost-${after}` });
+        const e = envelope(r);
+        assert.equal(e['status'], 'completed', `${after}: ${text(r)}`);
+        assert.deepEqual(e['output'], { sent: true });
+        assert.equal(e['run_id'], [...fake.executions.keys()].at(-1), `${after}: the execution Looply started`);
+      }
+      assert.equal(fake.calls['POST triggerworkflow'], 3, 'one trigger per call');
+    } finally {
+      clearInterval(stop);
+    }
   });
 
   it('list_runs and the history resource merge the Looply history with the journal, paging both', async () => {

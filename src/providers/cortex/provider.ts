@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { OpenResponse } from '../../http/client.js';
 import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../types.js';
+import { inputMatches, startedSince } from '../match.js';
 import { CortexCatalog, type VersionInfo } from './catalog.js';
 import { CortexClient, type ListFilters, type Scope } from './client.js';
 import { uploadsFor } from './files.js';
@@ -61,7 +62,7 @@ export class CortexProvider implements Provider {
   }
 
   async start(req: StartRequest): Promise<Run> {
-    const info: VersionInfo = this.catalog.info.get(`${req.workflow.id}/${req.version.key}`) ?? { scope: this.scopeOf(req.workflow.id), versionId: req.version.key, fileFields: [], retentionArg: false };
+    const info = this.infoOf(req);
     const input = { ...(isPlainObject(req.input) ? req.input : {}) };
     let retention = this.defaultRetention();
     if (info.retentionArg && typeof input['retention'] === 'number') retention = daysToRetention(input['retention']);
@@ -73,6 +74,25 @@ export class CortexProvider implements Provider {
     const res = await this.withAbort(req.signal, (signal) => this.client.startRun(info.scope, req.workflow.id, body, uploads, signal));
     const run = await this.adopt(res.response, res.abort, req.workflow.id, journaled, what);
     return { ...run, version: req.version.key };
+  }
+
+  /**
+   * After a lost answer: this workflow's recent runs that started after the call with the input
+   * it sent (files and our `retention` argument aside). Discoverable workflows have no run list.
+   */
+  async findStarted(req: StartRequest, since: string, signal?: AbortSignal): Promise<Run[]> {
+    const info = this.infoOf(req);
+    if (info.scope === 'discover') return [];
+    const skip = [...info.fileFields, ...(info.retentionArg ? ['retention'] : [])];
+    const { runs } = await this.client.listRuns(req.workflow.id, { take: 50 }, signal);
+    return runs
+      .filter((r) => startedSince(r.created_at ?? r.started_at, since) && inputMatches(req.input, r.input, skip))
+      .map((r) => ({ ...toRun(r, req.workflow.id, r.input ?? null), version: req.version.key }))
+      .reverse(); // the list is newest first
+  }
+
+  private infoOf(req: StartRequest): VersionInfo {
+    return this.catalog.info.get(`${req.workflow.id}/${req.version.key}`) ?? { scope: this.scopeOf(req.workflow.id), versionId: req.version.key, fileFields: [], retentionArg: false };
   }
 
   /** A new run of the same workflow from `stepKey` of an earlier run (Cortex replay). */
@@ -98,7 +118,8 @@ export class CortexProvider implements Provider {
       throw new WorkflowError('outcome_unknown', `The answer to ${what} broke off, so nothing was sent again: the run may or may not have started. Check the recent runs before starting it again.`, { detail: String(err) });
     }
     const parsed = CortexRun.safeParse(parseJsonOr(text, null));
-    if (!parsed.success) throw new WorkflowError('bad_response', `Cortex answered ${what} in an unexpected shape; the run may have started. Check the recent runs before starting it again.`, { detail: text.slice(0, 2000) });
+    // The request arrived: whether a run started cannot be told from this answer.
+    if (!parsed.success) throw new WorkflowError('outcome_unknown', `Cortex answered ${what} in an unexpected shape, so nothing was sent again: the run may or may not have started. Check the recent runs before starting it again.`, { detail: text.slice(0, 2000) });
     return { ...toRun(parsed.data, workflowId, input), input };
   }
 

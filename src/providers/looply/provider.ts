@@ -5,6 +5,7 @@ import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
 import { LooplyClient } from './client.js';
+import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
 import { structureOf, structureOfDetails, type Structure } from './structure.js';
 import type { WorkflowSummary } from './wire.js';
@@ -111,15 +112,37 @@ export class LooplyProvider implements Provider {
     return { ...schema, properties: { ...(props as object | undefined), profile } };
   }
 
-  async start(req: StartRequest): Promise<Run> {
+  /** The body and profile of a trigger: our `profile` argument goes in the query, not the body. */
+  private triggerOf(req: StartRequest): { version: number; payload: unknown; profile: string | undefined } {
     const version = Number(req.version.key);
     let payload = req.input;
     let profile = this.opts.profile;
     if (this.withProfileArg.has(`${req.workflow.id}/${version}`) && payload && typeof payload === 'object' && 'profile' in payload) {
       const { profile: chosen, ...rest } = payload as Record<string, unknown>;
       profile = typeof chosen === 'string' ? chosen : profile;
-      payload = rest; // ours, not the workflow's: it goes in the query, not the body
+      payload = rest;
     }
+    return { version, payload, profile };
+  }
+
+  /**
+   * After a lost answer: executions of this workflow version created after the call whose input
+   * payload is the one sent (the history has no payloads, so each candidate is read; ten at most).
+   */
+  async findStarted(req: StartRequest, since: string, signal?: AbortSignal): Promise<Run[]> {
+    const { version, payload } = this.triggerOf(req);
+    const page = await this.client.executionHistory(req.workflow.id, undefined, signal);
+    const recent = page.items.filter((e) => (e.workflow_version === undefined || e.workflow_version === version) && startedSince(isoFrom(e.created_on), since)).slice(0, 10);
+    const found: Run[] = [];
+    for (const row of recent.reverse()) {
+      const { item } = await this.client.getExecution(row.workflow_id, row.workflow_execution_id, signal);
+      if (inputMatches(payload, item.workflow_input_payload)) found.push({ ...toRun(item, this.opts.stateMap), version: req.version.key, endedAt: null, status: 'running', output: null, error: null });
+    }
+    return found;
+  }
+
+  async start(req: StartRequest): Promise<Run> {
+    const { version, payload, profile } = this.triggerOf(req);
     const started = await this.client.trigger(req.workflow.id, version, payload, { profile, signal: req.signal });
     const now = new Date(this.clock.now()).toISOString();
     return {

@@ -20,6 +20,10 @@ export interface CortexKnobs {
   junkRows: unknown[];
   /** A cancel ends the run without a final event, and its stream stays open. */
   silentCancel: boolean;
+  /** The next stream's first `run` event goes out in the same write as the headers, then the connection is reset (the run goes on). */
+  resetWithFirstRun: boolean;
+  /** The next start is answered 200 with a body that is not JSON (the run goes on). */
+  junkAfterStart: boolean;
 }
 
 const KEY = 'ctx-test-key-0123456789abcdef';
@@ -43,7 +47,7 @@ export class FakeCortex extends FakeServer {
   readonly queries: URLSearchParams[] = [];
   /** Streams the client hung up on (after a silent cancel). */
   streamsClosedByClient = 0;
-  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false };
+  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false, resetWithFirstRun: false, junkAfterStart: false };
   private seq = 0;
 
   fail(route: string, failure: Failure, times = 1): void {
@@ -184,6 +188,21 @@ export class FakeCortex extends FakeServer {
 
   /** Streams, answers at once (background) or when the run ends (blocking). */
   private async answer(res: ServerResponse, run: FakeRun, body: Record<string, unknown>): Promise<void> {
+    if (this.knobs.junkAfterStart) {
+      this.knobs.junkAfterStart = false;
+      return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
+    }
+    if (body['stream'] === true && !this.knobs.ignoreStream && this.knobs.resetWithFirstRun) {
+      this.knobs.resetWithFirstRun = false;
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      const first = (event: string, data: unknown): void => {
+        run.listeners.delete(first);
+        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); // one write with the headers
+        res.socket?.resetAndDestroy();
+      };
+      run.listeners.add(first);
+      return;
+    }
     if (body['stream'] === true && !this.knobs.ignoreStream) {
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const hungUp = new Promise((closed) => res.on('close', closed));

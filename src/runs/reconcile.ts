@@ -36,7 +36,7 @@ export class StartReconciler {
         candidates = await provider.findStarted(req, since, req.signal);
       } catch (lookErr) {
         this.opts.log.warn(`${provider.name}: could not look for the run a lost start of ${req.workflow.id} may have begun: ${(lookErr as Error).message}`);
-        break;
+        continue;
       }
       for (const run of candidates) {
         const k = `${run.provider}\u0000${run.runId}`;

@@ -159,7 +159,7 @@ export class HttpClient {
     const text = await res.body.text().catch(() => '');
     let error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
     // A start the platform failed on may have begun all the same: unknown, and never re-sent.
-    if (o.kind === 'start' && status >= 500) error = startUnknown(provider, o.what, `with ${status}`, text);
+    if (o.kind === 'start' && status >= 500) error = startUnknown(provider, o.what, `with ${status}`, text, status);
     const transient = status === 408 || status === 429 || status >= 500;
     const retryable = o.kind === 'read' ? transient : status === 429;
     return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
@@ -207,6 +207,7 @@ export class HttpClient {
 }
 
 /** A start that arrived but whose answer says nothing usable: it may have started, and is never re-sent. */
-function startUnknown(provider: string, what: string, how: string, body: string): ProviderError {
-  return ProviderError.transport(provider, 'outcome_unknown', `${provider} answered ${what} ${how}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`, body.slice(0, 2000));
+function startUnknown(provider: string, what: string, how: string, body: string, status: number | null = null): ProviderError {
+  const message = `${provider} answered ${what} ${how}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`;
+  return new ProviderError('outcome_unknown', message, provider, status, null, `body: ${body.slice(0, 2000)}`);
 }

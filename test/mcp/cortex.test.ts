@@ -240,6 +240,12 @@ describe('cortex through MCP', () => {
     assert.equal(retention.isError, true);
     assert.match(text(retention), /Retention applies to your own Cortex workflows only/);
     assert.equal(fake.calls['retention'], undefined, 'nothing was sent');
+    // After a restart, before the catalog is listed again, the journaled run still says it is shared.
+    const { CortexProvider } = await import('../../src/providers/cortex/provider.js');
+    const fresh = new CortexProvider({ apiKey: fake.key, baseUrl: fake.url, files: { roots: [], maxBytes: 1 }, log: h.app.deps.log });
+    const journaled = (await h.app.deps.tracker.get('cortex', e['run_id'] as string))!;
+    const again = await fresh.poll(journaled, new AbortController().signal);
+    assert.deepEqual([again.status, again.final], ['unknown', true]);
   });
 
   it('file fields go up as multipart with input as a JSON field; URLs stay in the JSON input', async () => {

@@ -78,7 +78,7 @@ describe('cortex client against the fake (contract)', () => {
     assert.equal((await c.listVersions('wf_sum')).length, 2);
     assert.equal(fake.calls['versions'], 2);
     fake.fail('start', { status: 502 });
-    await assert.rejects(c.startRun('own', 'wf_sum', { input: { text: 'x' } }, []), (err: ProviderError) => err.status === 502);
+    await assert.rejects(c.startRun('own', 'wf_sum', { input: { text: 'x' } }, []), (err: ProviderError) => err.status === 502 && err.code === 'outcome_unknown');
     assert.equal(fake.calls['start'], 1);
   });
 

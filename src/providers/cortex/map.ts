@@ -35,8 +35,15 @@ export function toRun(r: CortexRun, workflowId: string, input: unknown): Run {
     input: r.input ?? input, output: status === 'completed' ? (r.result ?? null) : null,
     error: status === 'failed' ? (r.error ?? 'the run failed') : status === 'cancelled' ? (r.error ?? 'cancelled') : null,
     createdAt: created, startedAt: r.started_at ?? null, endedAt: ended ? (r.ended_at ?? new Date().toISOString()) : null,
-    raw: { status: r.status },
+    raw: { status: r.status, ...sharedMark(r) },
   };
+}
+
+/** `shared` marks a run of a workflow another app owns (a discoverable one): Cortex cannot read it back. */
+export function sharedMark(r: CortexRun): { shared?: true } {
+  const app = r['app_id'];
+  const owner = r['workflow_app_id'];
+  return typeof app === 'string' && typeof owner === 'string' && app !== owner ? { shared: true } : {};
 }
 
 /** A run as Cortex last described it (a stream snapshot or a read), as a change for the tracker. */
@@ -46,7 +53,7 @@ export function runUpdateOf(r: CortexRun): RunUpdate & { status: RunStatus } {
   return {
     status: mapped.status, steps: stepsOf(outputs),
     // The steps' own outputs stay with the run (its resource), apart from the result.
-    raw: { status: r.status, ...(Object.keys(outputs).length ? { steps: outputs } : {}), ...(r['usage'] !== undefined ? { usage: r['usage'] } : {}) },
+    raw: { status: r.status, ...sharedMark(r), ...(Object.keys(outputs).length ? { steps: outputs } : {}), ...(r['usage'] !== undefined ? { usage: r['usage'] } : {}) },
     ...(mapped.status === 'completed' ? { output: mapped.output } : {}),
     ...(mapped.error !== null ? { error: mapped.error } : {}),
     ...(mapped.startedAt ? { startedAt: mapped.startedAt } : {}),

@@ -156,7 +156,9 @@ export class CortexProvider implements Provider {
     } catch (err) {
       // Cortex documents run, stream and cancel for discoverable workflows — no read. The
       // own-workflow route is tried; its 404 means the run cannot be read: say so and stop.
-      if (err instanceof ProviderError && err.status === 404 && this.scopeOf(run.workflowId) === 'discover') return unreadableDiscoverRun();
+      // The run itself says so too (its app is not the workflow's), for a catalog not listed yet.
+      const shared = this.scopeOf(run.workflowId) === 'discover' || (isPlainObject(run.raw) && run.raw['shared'] === true);
+      if (err instanceof ProviderError && err.status === 404 && shared) return unreadableDiscoverRun();
       throw err;
     }
   }

@@ -98,7 +98,13 @@ export class SqliteRunStore implements RunStore {
   async check(): Promise<StoreCheck> {
     const row = this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs LIMIT 100)').get();
     const n = Number(row?.['n'] ?? 0);
-    return { ok: true, message: `${this.path} (${n === 100 ? '100+' : n} runs)` };
+    const { name, why } = this.db.engine;
+    return { ok: true, message: `${this.path} (${n === 100 ? '100+' : n} runs; SQLite engine ${name}: ${why})` };
+  }
+
+  /** How often a statement was prepared vs. reused from the cache (tests prove reuse with it). */
+  get statements(): { prepared: number; reused: number } {
+    return { ...this.db.statements };
   }
 
   async close(): Promise<void> {

@@ -19,12 +19,37 @@ export function pollDelay(n: number, status: RunStatus, s: PollSchedule = DEFAUL
   return Math.min(s.capMs, Math.round(s.firstMs * s.factor ** Math.max(0, n - 1)));
 }
 
+/** Whatever paces one platform's polls: this process's own bucket, or one shared by replicas. */
+export interface PollBudget {
+  /** Resolves when this caller may send its request. */
+  take(signal: AbortSignal): Promise<void>;
+}
+
+/** The budget for a platform that polls at most `perSecond` (embedded: RequestBudget). */
+export type BudgetSource = (provider: string, perSecond: number) => PollBudget;
+
+/**
+ * A budget several replicas share (see http/shared-rate.ts): a token from the shared bucket,
+ * or wait as long as the bucket says and ask again.
+ */
+export function sharedBudget(clock: Clock, take: () => Promise<number>): PollBudget {
+  return {
+    async take(signal) {
+      while (!signal.aborted) {
+        const wait = await take();
+        if (wait === 0) return;
+        await delay(clock, wait, signal);
+      }
+    },
+  };
+}
+
 /**
  * One request budget per platform, shared by every run being polled: a token bucket that lets
  * a burst through at once (a lone run's first poll never waits) and holds the sustained rate to
  * `perSecond`, so a hundred runs do not become a hundred requests a second.
  */
-export class RequestBudget {
+export class RequestBudget implements PollBudget {
   private next = 0;
   private readonly interval: number;
 
@@ -64,7 +89,7 @@ export interface PollOptions {
   onUpdate(update: RunUpdate): void;
   signal: AbortSignal;
   clock: Clock;
-  budget: RequestBudget;
+  budget: PollBudget;
   log: Logger;
   what: string;
   schedule?: PollSchedule;

@@ -7,6 +7,7 @@ import { ownerAlive } from './owner.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
+import type { BudgetSource } from './poller.js';
 
 /** `statusChanged` is false for progress-only changes (a message, a fraction). */
 export type RunListener = (run: JournalRun, change: { statusChanged: boolean; final?: boolean }) => void;
@@ -25,6 +26,8 @@ interface Tracked {
 
 export interface TrackerOptions {
   store: RunStore;
+  /** Where each platform's poll budget comes from: shared by replicas, or this process's own (default). */
+  budgets?: BudgetSource;
   providers: ReadonlyMap<string, Provider>;
   log: Logger;
   owner: string;
@@ -49,7 +52,7 @@ export class RunTracker {
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
-    this.watcher = new RunWatcher(this.clock, opts.log);
+    this.watcher = new RunWatcher(this.clock, opts.log, opts.budgets);
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
   }
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunUpdate } from '../providers/types.js';
-import { pollRun, RequestBudget } from './poller.js';
+import { pollRun, RequestBudget, type BudgetSource, type PollBudget } from './poller.js';
 
 /** One run being watched: how to read it as it is now, and where its changes go. */
 export interface WatchTarget {
@@ -17,9 +17,13 @@ export interface WatchTarget {
  * where a push may break off (a stream) — with one request budget per polling provider.
  */
 export class RunWatcher {
-  private readonly budgets = new Map<string, RequestBudget>();
+  private readonly budgets = new Map<string, PollBudget>();
+  private readonly budgetFor: BudgetSource;
 
-  constructor(private readonly clock: Clock, private readonly log: Logger) {}
+  /** `budgets`: where each platform's poll budget comes from (shared by replicas); this process's own by default. */
+  constructor(private readonly clock: Clock, private readonly log: Logger, budgets?: BudgetSource) {
+    this.budgetFor = budgets ?? ((_, perSecond) => new RequestBudget(clock, perSecond));
+  }
 
   watch(provider: Provider, t: WatchTarget): Promise<void> {
     const onUpdate = (u: RunUpdate): void => t.apply(u);
@@ -37,7 +41,7 @@ export class RunWatcher {
     const read = provider.poll?.bind(provider);
     if (!read) return Promise.reject(new Error(`provider ${provider.name} can neither push nor poll`));
     let budget = this.budgets.get(provider.name);
-    if (!budget) this.budgets.set(provider.name, (budget = new RequestBudget(this.clock, provider.pollBudgetPerSecond ?? 5)));
+    if (!budget) this.budgets.set(provider.name, (budget = this.budgetFor(provider.name, provider.pollBudgetPerSecond ?? 5)));
     return pollRun({
       read: (s) => read({ ...t.current() }, s), onUpdate: (u) => t.apply(u), signal: t.signal, clock: this.clock, budget, log: this.log,
       what: `${provider.name} run ${t.current().runId}`, onWake: t.onWake,

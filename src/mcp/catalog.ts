@@ -4,7 +4,7 @@ import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js
 import type { Logger } from '../core/log.js';
 import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
 import { CatalogBounds } from './bounds.js';
-import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA } from './envelope.js';
+import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA, identifiedSchema, OUTPUT_NOTE_SCHEMA } from './envelope.js';
 import { assignToolNames, type ToolRef } from './naming.js';
 import { prepareSchema, type PreparedSchema } from './schema.js';
 import type { CatalogSnapshots } from './snapshot.js';
@@ -241,7 +241,7 @@ export class Catalog {
       description: describe(workflow, version, pinned, prepared),
       inputSchema: prepared.schema as Tool['inputSchema'],
       ...(outputSchemaOf(version) ?? {}),
-      annotations: { title, readOnlyHint: false, destructiveHint: destructive, idempotentHint: false, openWorldHint: true },
+      annotations: { readOnlyHint: false, destructiveHint: destructive, idempotentHint: false, openWorldHint: true },
       _meta: { [META_KEY]: { provider: workflow.provider, workflow_id: workflow.id, version: pinned ?? null } },
     };
     return { tool, ref, workflow, pinned, prepared };
@@ -256,7 +256,7 @@ function describe(w: Workflow, v: WorkflowVersion, pinned: string | undefined, p
   const own = (w.description ?? '').trim();
   const body = own.length > DESCRIPTION_MAX ? `${own.slice(0, DESCRIPTION_MAX - 1)}…` : own;
   const which = pinned === undefined ? `latest version (now v${v.key})` : `version ${pinned}`;
-  const lines = [body, `Starts a run of ${w.provider} workflow ${w.id}, ${which}; if it returns status "running", call wait_for_run.`];
+  const lines = [body, `Runs ${w.provider} workflow ${w.id}, ${which}.`];
   if (v.note) lines.push(v.note);
   if (prepared.wrapped) lines.push('Pass the workflow input as the "input" argument.');
   if (prepared.fallback) lines.push('The platform gave no usable input schema, so any object is accepted; the platform validates it.');
@@ -267,7 +267,8 @@ const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
 
 /**
  * A workflow tool declares an output schema only when its platform gives the workflow one: the
- * run envelope with `output` typed. Without it the tool still returns the envelope as
+ * run envelope with `output` typed (or null, or the note that stands in for an output too big to
+ * send). Without it the tool still returns the envelope as
  * `structuredContent`, undeclared: an SDK client compiles a validator for every declared
  * schema on every listing, and the same generic envelope on every tool was half of tools/list.
  * A schema the client could not compile (draft-07 Ajv) or one with `$ref`s is not declared.
@@ -276,9 +277,9 @@ function outputSchemaOf(v: WorkflowVersion): { outputSchema: Tool['outputSchema'
   if (!isPlainObject(v.outputSchema)) return undefined;
   const { $schema: _dialect, ...own } = v.outputSchema;
   if (JSON.stringify(own).includes('"$ref"')) return undefined;
-  const schema = { ...ENVELOPE_SCHEMA, properties: { ...ENVELOPE_PROPERTIES, output: { anyOf: [own, { type: 'null' }], description: ENVELOPE_PROPERTIES.output.description } } };
+  const schema = { ...ENVELOPE_SCHEMA, properties: { ...ENVELOPE_PROPERTIES, output: { anyOf: [own, { type: 'null' }, OUTPUT_NOTE_SCHEMA], description: ENVELOPE_PROPERTIES.output.description } } };
   if (prepareSchema({ ...schema, $schema: DRAFT_07 }).fallback) return undefined;
-  return { outputSchema: schema as unknown as Tool['outputSchema'] };
+  return { outputSchema: identifiedSchema(schema) as unknown as Tool['outputSchema'] };
 }
 
 /** The advertised, validating schema of one version: its own schema with its defaults folded in. */

@@ -1,5 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { clip, cutUtf8, JSON_DEPTH_MAX, measureJson, truncatedJson, tryStringify } from '../core/json.js';
+import { createHash } from 'node:crypto';
+import { clip, cutUtf8, JSON_DEPTH_MAX, measureJson, stableStringify, truncatedJson, tryStringify } from '../core/json.js';
 import { RUN_STATUSES, type Run } from '../providers/types.js';
 
 export const OUTPUT_TEXT_MAX = 100 * 1024;
@@ -46,6 +47,17 @@ export const ENVELOPE_SCHEMA = {
   required: ['run_id', 'provider', 'workflow_id', 'status', 'output', 'error', 'run_uri'],
 } as const;
 
+/**
+ * A declared output schema with an `$id` named by its content: the SDK client compiles a
+ * validator for every declared schema on every tools/list unless the schema has an `$id` its
+ * Ajv already knows (then it reuses the compiled one). Same content, same id; new content, new id.
+ */
+export function identifiedSchema<T extends Record<string, unknown>>(schema: T): T & { $id: string } {
+  if (typeof schema['$id'] === 'string') return schema as T & { $id: string };
+  const hash = createHash('sha256').update(stableStringify(schema)).digest('hex').slice(0, 20);
+  return { $id: `urn:workflows-mcp:schema:${hash}`, ...schema };
+}
+
 export function runUri(provider: string, runId: string): string {
   return `workflows://runs/${encodeURIComponent(provider)}/${encodeURIComponent(runId)}`;
 }
@@ -69,6 +81,13 @@ export interface OutputNote {
   size_bytes: number | null;
   run_uri: string;
 }
+
+/** The OutputNote as JSON Schema: a declared output type must admit it (a too-big output becomes one). */
+export const OUTPUT_NOTE_SCHEMA = {
+  type: 'object',
+  properties: { truncated: { const: true }, reason: { type: 'string' }, size_bytes: { type: ['integer', 'null'] }, run_uri: { type: 'string' } },
+  required: ['truncated', 'reason', 'run_uri'],
+} as const;
 
 /** The value when it fits in `maxBytes` and JSON_DEPTH_MAX levels; else a note that says where it is. */
 export function boundedOutput(value: unknown, maxBytes: number, uri: string): unknown {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Logger } from '../core/log.js';
 import type { RunTracker } from '../runs/tracker.js';
 import type { Catalog } from './catalog.js';
+import { identifiedSchema } from './envelope.js';
 import type { Principal, ToolScopes } from './principal.js';
 import type { TaskBackend } from './tasks.js';
 
@@ -78,7 +79,7 @@ export function describeStaticTool(t: StaticTool): Tool {
     title: t.title,
     description: t.description,
     inputSchema,
-    ...(t.outputSchema ? { outputSchema: t.outputSchema as Tool['outputSchema'] } : {}),
+    ...(t.outputSchema ? { outputSchema: identifiedSchema(t.outputSchema) as unknown as Tool['outputSchema'] } : {}),
     annotations: { title: t.title, ...t.annotations },
   };
   described.set(t, tool);

@@ -37,6 +37,7 @@ describe('tools/list cost', () => {
     const typed = tools.find((t) => t.name === 'local_typed')!;
     const output = (typed.outputSchema!.properties as Record<string, { anyOf: unknown[] }>)['output']!;
     assert.deepEqual(output.anyOf[0], { type: 'object', properties: { doubled: { type: 'integer' } }, required: ['doubled'] });
+    assert.equal(output.anyOf.length, 3, 'or null (not done), or the note that stands in for an output too big to send');
     assert.equal(tools.find((t) => t.name === 'local_echo')!.outputSchema, undefined);
     assert.equal(tools.find((t) => t.name === 'local_refs')!.outputSchema, undefined, 'a schema with $refs is not declared');
     // The SDK client validates the declared schema; the undeclared ones still carry the envelope.
@@ -45,9 +46,21 @@ describe('tools/list cost', () => {
     assert.deepEqual(envelope(await h.call('local_refs', {}))['output'], { n: 1 });
   });
 
+  it('names every declared output schema by its content ($id), so an SDK client compiles each once, not on every list', async () => {
+    h = await startHarness({ files: { 'typed.workflow.mjs': TYPED } });
+    const { tools } = await h.client.listTools();
+    const declared = tools.filter((t) => t.outputSchema);
+    assert.ok(declared.length >= 5);
+    for (const t of declared) assert.match(String(t.outputSchema!['$id']), /^urn:workflows-mcp:schema:[0-9a-f]{20}$/, t.name);
+    const id = (name: string): unknown => tools.find((t) => t.name === name)!.outputSchema!['$id'];
+    assert.equal(id('run_workflow'), id('get_run'), 'the same envelope, the same id');
+    assert.notEqual(id('local_typed'), id('run_workflow'));
+    assert.notEqual(id('list_runs'), id('run_workflow'));
+  });
+
   it('keeps workflow tool descriptions short', async () => {
     h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo } });
     const echo = (await h.client.listTools()).tools.find((t) => t.name === 'local_echo')!;
-    assert.equal(echo.description, 'Returns its input.\n\nStarts a run of local workflow echo, latest version (now v1); if it returns status "running", call wait_for_run.');
+    assert.equal(echo.description, 'Returns its input.\n\nRuns local workflow echo, latest version (now v1).');
   });
 });

@@ -22,7 +22,7 @@ describe('tools/list', () => {
     assert.equal(echo.inputSchema.type, 'object');
     assert.deepEqual(echo.inputSchema.required, ['msg']);
     assert.match(echo.description!, /latest version \(now v2\)/);
-    assert.deepEqual(echo.annotations, { title: 'Echo', readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true });
+    assert.deepEqual(echo.annotations, { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true });
     assert.equal(echo.outputSchema, undefined, 'no output schema from the workflow: the envelope is returned, not declared');
     assert.ok((tools.find((t) => t.name === 'run_workflow')!.outputSchema!.required as string[]).includes('run_id'));
     for (const t of tools) assert.match(t.name, /^[a-z0-9_]{1,48}$/);

@@ -11,7 +11,7 @@ afterEach(async () => {
 });
 
 const TYPED = `export default { name: 'Typed', version: 1, input: { type: 'object', properties: { n: { type: 'integer' } } },
-  output: { type: 'object', properties: { doubled: { type: 'integer' } }, required: ['doubled'] }, run: (i) => ({ doubled: (i.n ?? 0) * 2 }) };`;
+  output: { type: 'object', properties: { doubled: { type: 'integer' } }, required: ['doubled'] }, run: (i) => (i.big ? { doubled: 1, pad: 'x'.repeat(2 * 1024 * 1024) } : { doubled: (i.n ?? 0) * 2 }) };`;
 const REFS = `export default { name: 'Refs', version: 1, input: { type: 'object' },
   output: { $defs: { n: { type: 'integer' } }, type: 'object', properties: { n: { $ref: '#/$defs/n' } } }, run: () => ({ n: 1 }) };`;
 
@@ -42,6 +42,7 @@ describe('tools/list cost', () => {
     assert.equal(tools.find((t) => t.name === 'local_refs')!.outputSchema, undefined, 'a schema with $refs is not declared');
     // The SDK client validates the declared schema; the undeclared ones still carry the envelope.
     assert.deepEqual(envelope(await h.call('local_typed', { n: 2 }))['output'], { doubled: 4 });
+    assert.equal((envelope(await h.call('local_typed', { big: true }))['output'] as { truncated: boolean }).truncated, true, 'the note passes the declared schema');
     assert.equal(envelope(await h.call('local_echo', { msg: 'x' }))['status'], 'completed');
     assert.deepEqual(envelope(await h.call('local_refs', {}))['output'], { n: 1 });
   });

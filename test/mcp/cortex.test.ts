@@ -97,6 +97,19 @@ describe('cortex through MCP', () => {
     assert.ok(h.logs.some((l) => /answer to a start of wf_sum was lost; adopted run/.test(l)));
   });
 
+  it('a reset right after the first run event arrived: the run id that did arrive is kept and the run is followed by polling', async () => {
+    h = await startHarness({ env: env() });
+    fake.knobs.resetWithFirstRun = 'after-flush';
+    fake.knobs.stepMs = 30;
+    const r = await h.call('cortex_summarize_document', { text: 'reset after flush' });
+    const e = envelope(r);
+    assert.equal(e['status'], 'completed', text(r));
+    assert.equal(e['run_id'], [...fake.runs.keys()].at(-1));
+    assert.equal(fake.calls['start'], 1);
+    assert.equal(fake.calls['list-runs'], undefined, 'the id came from the stream; no search was needed');
+    assert.ok((fake.calls['get-run'] ?? 0) >= 1, 'followed by polling');
+  });
+
   it('a lost start that no run in the list matches is an unknown outcome, never a second start', async () => {
     h = await startHarness({ env: env() });
     fake.fail('start', 'reset');

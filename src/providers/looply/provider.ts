@@ -8,7 +8,7 @@ import { LooplyClient } from './client.js';
 import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
 import { structureOf, structureOfDetails, type Structure } from './structure.js';
-import type { WorkflowSummary } from './wire.js';
+import type { Execution, WorkflowSummary } from './wire.js';
 
 export interface LooplyProviderOptions {
   apiKey: string;
@@ -127,12 +127,21 @@ export class LooplyProvider implements Provider {
 
   /**
    * After a lost answer: executions of this workflow version created after the call whose input
-   * payload is the one sent (the history has no payloads, so each candidate is read; ten at most).
+   * payload is the one sent (the history has no payloads, so each candidate is read; twenty at most).
    */
   async findStarted(req: StartRequest, since: string, signal?: AbortSignal): Promise<Run[]> {
     const { version, payload } = this.triggerOf(req);
-    const page = await this.client.executionHistory(req.workflow.id, undefined, signal);
-    const recent = page.items.filter((e) => (e.workflow_version === undefined || e.workflow_version === version) && startedSince(isoFrom(e.created_on), since)).slice(0, 10);
+    // Newest first: pages are read while they still hold executions from after the call.
+    const rows: Execution[] = [];
+    let key: Record<string, string | number> | undefined;
+    for (let pages = 0; pages < 5; pages++) {
+      const page = await this.client.executionHistory(req.workflow.id, key, signal);
+      const fresh = page.items.filter((e) => startedSince(isoFrom(e.created_on), since));
+      rows.push(...fresh);
+      key = page.lastKey ?? undefined;
+      if (!key || fresh.length < page.items.length) break;
+    }
+    const recent = rows.filter((e) => e.workflow_version === undefined || e.workflow_version === version).slice(0, 20);
     const found: Run[] = [];
     for (const row of recent.reverse()) {
       const { item } = await this.client.getExecution(row.workflow_id, row.workflow_execution_id, signal);

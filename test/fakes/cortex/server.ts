@@ -20,8 +20,12 @@ export interface CortexKnobs {
   junkRows: unknown[];
   /** A cancel ends the run without a final event, and its stream stays open. */
   silentCancel: boolean;
-  /** The next stream's first `run` event goes out in the same write as the headers, then the connection is reset (the run goes on). */
-  resetWithFirstRun: boolean;
+  /**
+   * The next stream's first `run` event goes out in one write with the headers, then the
+   * connection is reset (the run goes on): at once (`true`: the kernel drops the unread bytes),
+   * or once that write has left (`'after-flush'`: the bytes arrive, then the reset).
+   */
+  resetWithFirstRun: boolean | 'after-flush';
   /** The next start is answered 200 with a body that is not JSON (the run goes on). */
   junkAfterStart: boolean;
 }
@@ -193,12 +197,14 @@ export class FakeCortex extends FakeServer {
       return void res.writeHead(200, { 'content-type': 'text/html' }).end('<html>502 Bad Gateway</html>');
     }
     if (body['stream'] === true && !this.knobs.ignoreStream && this.knobs.resetWithFirstRun) {
+      const mode = this.knobs.resetWithFirstRun;
       this.knobs.resetWithFirstRun = false;
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       const first = (event: string, data: unknown): void => {
         run.listeners.delete(first);
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`); // one write with the headers
-        res.socket?.resetAndDestroy();
+        const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`; // one write with the headers
+        if (mode === 'after-flush') res.write(chunk, () => res.socket?.resetAndDestroy());
+        else (res.write(chunk), res.socket?.resetAndDestroy());
       };
       run.listeners.add(first);
       return;

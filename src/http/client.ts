@@ -76,6 +76,12 @@ export interface OpenResponse {
 type Failure = { ok: false; error: ProviderError; retryable: boolean; waitMs: number | null };
 type Outcome<T> = { ok: true; value: T } | Failure;
 
+/** A timeout while reading a body: the request's AbortSignal.timeout (a DOMException) or undici's body timeout. */
+function isTimeout(err: unknown): boolean {
+  const e = err as { name?: unknown; code?: unknown; cause?: { name?: unknown; code?: unknown } } | null;
+  return e?.name === 'TimeoutError' || e?.code === 'UND_ERR_BODY_TIMEOUT' || e?.cause?.name === 'TimeoutError' || e?.cause?.code === 'UND_ERR_BODY_TIMEOUT';
+}
+
 /** The single outbound pipeline: base URL, auth headers, timeout, retries, rate gate, one error mapping. */
 export class HttpClient {
   constructor(private readonly opts: HttpClientOptions) {}
@@ -165,17 +171,23 @@ export class HttpClient {
     return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
   }
 
-  private transportFailure(o: SendOptions, err: unknown, timedOut: boolean): Failure {
+  private transportFailure(o: SendOptions, err: unknown, timedOut: boolean, phase: 'sending' | 'reading' = 'sending'): Failure {
     const provider = this.opts.provider;
-    const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code ?? '';
+    // Only undici's string codes name a network failure; a DOMException's numeric code (23: timeout) does not.
+    const raw = (err as { code?: unknown }).code ?? (err as { cause?: { code?: unknown } }).cause?.code;
+    const code = typeof raw === 'string' ? raw : '';
+    const secs = `${Math.round((o.timeoutMs ?? this.opts.timeoutMs ?? 30_000) / 100) / 10} s`;
     if (o.signal?.aborted) return { ok: false, error: ProviderError.transport(provider, 'aborted', `${o.what} was aborted.`), retryable: false, waitMs: null };
     if (o.kind === 'start' && !NOT_SENT.has(code)) {
-      const how = timedOut ? 'timed out' : `lost its connection (${code || 'no answer'})`;
+      const how = timedOut ? `timed out after ${secs}${phase === 'reading' ? ' while reading the answer' : ''}` : `lost its connection (${code || 'no answer'})`;
       const error = ProviderError.transport(provider, 'outcome_unknown', `The request to ${o.what} ${how} after it may have reached ${provider}, so it was not sent again: the run may or may not have started. Check the recent runs (list_runs) before starting it again.`, String(err));
       return { ok: false, error, retryable: false, waitMs: null };
     }
     const kind = timedOut ? 'timeout' : 'connection';
-    return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${timedOut ? 'no answer in time' : `cannot reach ${provider} (${code || 'connection error'})`}.`, String(err)), retryable: true, waitMs: null };
+    const what = timedOut
+      ? phase === 'reading' ? `${provider} answered, but the answer did not finish arriving: timed out after ${secs} while reading it` : `no answer from ${provider} within ${secs}`
+      : phase === 'reading' ? `the connection broke while reading ${provider}'s answer (${code || 'connection error'})` : `cannot reach ${provider} (${code || 'connection error'})`;
+    return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${what}.`, String(err)), retryable: true, waitMs: null };
   }
 
   private async read<S extends z.ZodType>(o: RequestOptions<S>, res: Dispatcher.ResponseData): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
@@ -184,8 +196,8 @@ export class HttpClient {
     try {
       text = await res.body.text();
     } catch (err) {
-      // The answer broke off halfway: for a start, the platform has it.
-      return this.transportFailure(o, err, false);
+      // The answer broke off halfway (or was too slow to arrive): for a start, the platform has it.
+      return this.transportFailure(o, err, isTimeout(err), 'reading');
     }
     const headers = res.headers;
     let json: unknown;

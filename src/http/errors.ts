@@ -10,7 +10,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   invalid: 'Fix the arguments named above and call again.',
   rate_limited: 'The platform is rate limiting; wait a little and try again.',
   upstream: 'The platform had a problem; try again later.',
-  timeout: 'The platform did not answer in time; try again later.',
+  timeout: 'The platform was too slow to answer; try again later.',
   connection: 'The platform could not be reached; check the network and its base URL.',
 };
 

@@ -117,6 +117,26 @@ describe('http pipeline', () => {
     assert.ok(!JSON.stringify(shape).includes('secret-key-123') && !shape.message.includes('secret-key-123'));
   });
 
+  it('a slow answer says what happened: timed out after N s while reading it (not "cannot reach looply (23)")', async () => {
+    const stalls: Step = (_q, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).write('{"ok":');
+      setTimeout(() => res.destroy(), 1500).unref();
+    };
+    setup(stalls);
+    const { c } = client({ maxRetries: 0 });
+    const slow = await failure(c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
+    assert.equal(slow.code, 'timeout');
+    assert.match(slow.message, /^list workflows: looply answered, but the answer did not finish arriving: timed out after 0\.3 s while reading it\./);
+    assert.doesNotMatch(slow.message, /cannot reach|\(23\)/);
+    setup(stalls);
+    const start = await failure(c.request({ method: 'POST', path: 'x', json: {}, schema: Ok, kind: 'start', what: 'trigger wf' }));
+    assert.equal(start.code, 'outcome_unknown');
+    assert.match(start.message, /timed out after 0\.3 s while reading the answer after it may have reached looply/);
+    setup(silent);
+    const none = await failure(c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
+    assert.match(none.message, /^list workflows: no answer from looply within 0\.3 s\./);
+  });
+
   it('reads Retry-After as seconds or a date; backs off exponentially within a cap', () => {
     assert.equal(retryAfterMs('3', 0), 3000);
     assert.equal(retryAfterMs(new Date(10_000).toUTCString(), 4000), 6000);

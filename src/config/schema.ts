@@ -112,8 +112,10 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       waitSeconds: z.number().min(0).max(3600).default(60),
       retentionDays: z.number().positive().default(30),
+      /** The most of a run's input, output, steps or platform answer the journal keeps (each); the rest is cut with a note. */
+      storeOutputMaxBytes: z.number().int().min(1024).default(4 * 1024 * 1024),
     })
-    .default({ waitSeconds: 60, retentionDays: 30 }),
+    .default({ waitSeconds: 60, retentionDays: 30, storeOutputMaxBytes: 4 * 1024 * 1024 }),
   files: z.strictObject({ roots: z.array(z.string()).default(['.']), maxBytes: z.number().int().positive().default(26214400) }).default({ roots: ['.'], maxBytes: 26214400 }),
   http: HttpConfig.default(HttpConfig.parse({})),
   webhooks: z

@@ -33,9 +33,9 @@ export class CatalogSnapshots {
     const text = stableStringify(workflows);
     if (this.saved.get(provider) === text) return;
     try {
-      mkdirSync(this.dir, { recursive: true });
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
       const tmp = `${this.file(provider)}.${process.pid}.tmp`;
-      writeFileSync(tmp, JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), workflows }));
+      writeFileSync(tmp, JSON.stringify({ format: FORMAT, savedAt: new Date().toISOString(), workflows }), { mode: 0o600 });
       renameSync(tmp, this.file(provider));
       this.saved.set(provider, text);
     } catch (err) {

@@ -15,6 +15,7 @@ import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { startWebhooks } from './webhooks.js';
 import { currentOwner } from '../runs/owner.js';
 import { openRunStore } from '../runs/store.js';
+import { SafeRunStore, secureStateDir, secureStateFiles } from '../runs/safe-store.js';
 import { RunTracker } from '../runs/tracker.js';
 
 /** How long a server waits for catalogs before it serves what is ready. */
@@ -52,7 +53,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
   const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base });
-  const store = await openRunStore({ stateDir: config.stateDir });
+  // Runs and snapshots may hold what platforms returned: only this user may read them.
+  secureStateDir(config.stateDir, log);
+  const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
+  secureStateFiles(config.stateDir, log);
   const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
   await tracker.recover();
   if (webhooks) {

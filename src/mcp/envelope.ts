@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
-import { clip, cutUtf8, JSON_DEPTH_MAX, measureJson, stableStringify, truncatedJson, tryStringify } from '../core/json.js';
+import { clip, cutUtf8, isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, truncatedJson, tryStringify } from '../core/json.js';
 import { RUN_STATUSES, type Run } from '../providers/types.js';
 
 export const OUTPUT_TEXT_MAX = 100 * 1024;
@@ -106,6 +106,12 @@ export function boundedOutput(value: unknown, maxBytes: number, uri: string): un
  * cut there, with a note (the journal may hold a bounded copy only; see runs.storeOutputMaxBytes).
  */
 export function resourceOutput(value: unknown, uri: string): { output: unknown; output_truncated?: { size_bytes: number | null; shown_bytes: number; note: string } } {
+  if (isPlainObject(value) && value['truncated'] === true && typeof value['head'] === 'string') {
+    // The journal's bounded copy (runs.storeOutputMaxBytes): shown the same way as a live cut.
+    const shown = cutUtf8(value['head'], OUTPUT_RESOURCE_MAX);
+    const size = typeof value['size_bytes'] === 'number' ? value['size_bytes'] : null;
+    return { output: shown, output_truncated: { size_bytes: size, shown_bytes: Buffer.byteLength(shown, 'utf8'), note: `The output is ${size ?? 'too many'} bytes; "output" holds the first ${Buffer.byteLength(shown, 'utf8')} bytes of its JSON text (${String(value['note'] ?? 'cut')}).` } };
+  }
   const bounded = boundedOutput(value, OUTPUT_RESOURCE_MAX, uri);
   if (bounded === value) return { output: value };
   const text = tryStringify(value);

@@ -7,7 +7,7 @@ export async function doctorCommand(app: App, configFile: string | null, io: Cli
   const checks: DoctorCheck[] = [];
   checks.push({ name: 'config', ok: true, message: configFile ?? 'no config file; defaults, environment and flags' });
   try {
-    checks.push({ name: 'journal', ...(await app.deps.tracker.store.check()) });
+    checks.push(...(await app.deps.tracker.store.check()));
   } catch (err) {
     checks.push({ name: 'journal', ok: false, message: (err as Error).message });
   }

@@ -161,6 +161,7 @@ function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObje
       token: get('WORKFLOWS_MCP_TOKEN'), host: get('WORKFLOWS_MCP_HOST'),
       port: envNumber(env, 'WORKFLOWS_MCP_PORT', { min: 0, max: 65535, integer: true }), stateless: flag('WORKFLOWS_MCP_STATELESS'),
     }),
+    state: dropUndefined({ databaseUrl: get('WORKFLOWS_MCP_DATABASE_URL') }),
     webhooks: dropUndefined({ publicUrl: get('WORKFLOWS_MCP_WEBHOOK_URL'), port: envNumber(env, 'WORKFLOWS_MCP_WEBHOOK_PORT', { min: 0, max: 65535, integer: true }) }),
     runs: dropUndefined({ waitSeconds: envNumber(env, 'WORKFLOWS_MCP_WAIT_SECONDS', { min: 0, max: 3600 }) }),
   });
@@ -212,6 +213,16 @@ function configError(issues: z.core.$ZodIssue[], file: string | null): WorkflowE
 
 function collectSecrets(config: Config): string[] {
   const p = config.providers;
-  const out = [p.looply?.apiKey, p.cortex?.apiKey, p.leap?.apiKey, config.http.token, ...(p.lleverage?.endpoints.map((e) => e.token) ?? [])];
+  const out = [p.looply?.apiKey, p.cortex?.apiKey, p.leap?.apiKey, config.http.token, ...(p.lleverage?.endpoints.map((e) => e.token) ?? []), databasePassword(config.state.databaseUrl)];
   return out.filter((s): s is string => typeof s === 'string' && s.length > 0);
+}
+
+/** The password inside a database URL, so the log never shows it. */
+function databasePassword(url: string | null): string | undefined {
+  if (!url) return undefined;
+  try {
+    return decodeURIComponent(new URL(url).password) || undefined;
+  } catch {
+    return undefined;
+  }
 }

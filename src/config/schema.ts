@@ -128,6 +128,14 @@ export const ConfigSchema = z.strictObject({
   toolNameMax: z.number().int().min(24).max(64).default(48),
   refreshSeconds: z.number().min(0).default(300),
   stateDir: z.string().min(1),
+  /** Shared state for several replicas; without a URL the journal is the SQLite file in stateDir. */
+  state: z
+    .strictObject({
+      databaseUrl: z.string().regex(/^postgres(ql)?:\/\//, 'expected a postgres:// URL').nullable().default(null),
+      poolSize: z.number().int().min(2).max(200).default(10),
+      leaseSeconds: z.number().min(1).max(600).default(6),
+    })
+    .default({ databaseUrl: null, poolSize: 10, leaseSeconds: 6 }),
   logLevel: z.enum(LEVELS).default('info'),
 });
 

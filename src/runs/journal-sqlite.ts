@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Run } from '../providers/types.js';
-import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunStore, type StoreCheck } from './journal.js';
+import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunSignal, type RunStore, type StoreCheck } from './journal.js';
+import { currentOwner, ownerAlive } from './owner.js';
 import { openSqlite, type SqliteDb } from './sqlite-engine.js';
 
 const SCHEMA = `
@@ -21,6 +22,11 @@ const STARTED_BY_INDEX = 'CREATE INDEX IF NOT EXISTS runs_by_starter ON runs (st
 
 /** The run journal in one SQLite file (WAL), shared safely by every server using the state dir. */
 export class SqliteRunStore implements RunStore {
+  /** `host:pid`: another process on this host tells whether we are alive by the pid. */
+  readonly owner = currentOwner();
+  /** Processes sharing the file find changes by reading it. */
+  readonly signals = false;
+
   private constructor(private readonly db: SqliteDb, private readonly path: string) {}
 
   static open(path: string): SqliteRunStore {
@@ -95,16 +101,49 @@ export class SqliteRunStore implements RunStore {
     return rows.map((r) => String(r['run_id']));
   }
 
-  async check(): Promise<StoreCheck> {
+  async check(): Promise<StoreCheck[]> {
     const row = this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs LIMIT 100)').get();
     const n = Number(row?.['n'] ?? 0);
     const { name, why } = this.db.engine;
-    return { ok: true, message: `${this.path} (${n === 100 ? '100+' : n} runs; SQLite engine ${name}: ${why})` };
+    return [{ name: 'journal', ok: true, message: `${this.path} (${n === 100 ? '100+' : n} runs; SQLite engine ${name}: ${why})` }];
   }
 
   /** How often a statement was prepared vs. reused from the cache (tests prove reuse with it). */
   get statements(): { prepared: number; reused: number } {
     return { ...this.db.statements };
+  }
+
+  async renewLease(): Promise<boolean> {
+    return true;
+  }
+
+  async isAlive(owner: string | null): Promise<boolean> {
+    return ownerAlive(owner);
+  }
+
+  async releaseLease(): Promise<void> {}
+
+  /** Runs whose process is gone (same host, pid not running); a run from another host is left alone. */
+  async orphans(): Promise<JournalRun[]> {
+    const rows = this.db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting', 'unknown') ORDER BY created_at`).all().map(rowToRun);
+    return rows.filter((r) => r.owner !== this.owner && !ownerAlive(r.owner));
+  }
+
+  async claim(run: JournalRun, now: string): Promise<boolean> {
+    const res = this.db
+      .prepare(`UPDATE runs SET owner = ?, updated_at = ? WHERE provider = ? AND run_id = ? AND owner IS ? AND status IN ('queued', 'running', 'waiting', 'unknown')`)
+      .run(this.owner, now, run.provider, run.runId, run.owner);
+    return res.changes === 1;
+  }
+
+  async signal(_s: RunSignal): Promise<void> {}
+
+  onSignal(): () => void {
+    return () => {};
+  }
+
+  onResync(): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

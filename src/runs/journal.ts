@@ -26,6 +26,7 @@ export interface RunQuery {
 
 /** One line for `doctor` and `/healthz`: whether the store answers, and what it is. */
 export interface StoreCheck {
+  name: string;
   ok: boolean;
   message: string;
 }
@@ -52,9 +53,44 @@ export interface RunStore {
   prune(before: string): Promise<number>;
   /** Run ids starting with `prefix`, newest first (only `startedBy`'s when given), for completion of resource template arguments. */
   recentRunIds(provider: string | undefined, prefix: string, limit: number, startedBy?: string): Promise<string[]>;
-  /** Whether the store answers, for `doctor` and `/healthz`; `runs` counts up to 100. */
-  check(): Promise<StoreCheck>;
+  /** Whether the store answers, for `doctor` and `/healthz`. */
+  check(): Promise<StoreCheck[]>;
+
+  /** This process's name as a run owner: unique among the processes sharing the store. */
+  readonly owner: string;
+  /**
+   * Keeps this process's runs its own for `ttlMs` more (no-op where liveness is by process id).
+   * False when the lease had lapsed before this renewal: others may have adopted some runs.
+   */
+  renewLease(ttlMs: number): Promise<boolean>;
+  /** Gives up the lease at a clean stop, so others adopt this process's leftovers at once. */
+  releaseLease(): Promise<void>;
+  /** Whether `owner` may still be running its runs (its process is there, or its lease holds). */
+  isAlive(owner: string | null): Promise<boolean>;
+  /** Unfinished runs whose owner stopped (its process is gone, or its lease lapsed). */
+  orphans(): Promise<JournalRun[]>;
+  /** Takes an orphan over; false when another process took it first (exactly one wins). */
+  claim(run: JournalRun, now: string): Promise<boolean>;
+
+  /** Whether other processes hear `signal` at once; otherwise they find out by reading. */
+  readonly signals: boolean;
+  /** Tells the other processes sharing the store (run changes are told by `update` itself). */
+  signal(s: RunSignal): Promise<void>;
+  /** What the other processes said; never this process's own signals. */
+  onSignal(listener: (s: RunSignal) => void): () => void;
+  /** After signals may have been lost (a reconnect): re-read what you wait on. */
+  onResync(listener: () => void): () => void;
   close(): Promise<void>;
+}
+
+/** News about one run between processes: it changed, someone asks to cancel it, or to look again. */
+export interface RunSignal {
+  kind: 'change' | 'cancel' | 'wake';
+  provider: string;
+  runId: string;
+  /** The run's owner, so only it acts on `cancel` and `wake`. */
+  owner?: string | null | undefined;
+  status?: string | undefined;
 }
 
 /** Statuses of runs that have not ended; both backends index on them. */

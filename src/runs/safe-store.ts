@@ -66,6 +66,20 @@ export class SafeRunStore implements RunStore {
   recentRunIds: RunStore['recentRunIds'] = (...a) => this.inner.recentRunIds(...a);
   check: RunStore['check'] = () => this.inner.check();
   close: RunStore['close'] = () => this.inner.close();
+  get owner(): string {
+    return this.inner.owner;
+  }
+  get signals(): boolean {
+    return this.inner.signals;
+  }
+  renewLease: RunStore['renewLease'] = (...a) => this.inner.renewLease(...a);
+  releaseLease: RunStore['releaseLease'] = () => this.inner.releaseLease();
+  isAlive: RunStore['isAlive'] = (...a) => this.inner.isAlive(...a);
+  orphans: RunStore['orphans'] = () => this.inner.orphans();
+  claim: RunStore['claim'] = (...a) => this.inner.claim(...a);
+  signal: RunStore['signal'] = (...a) => this.inner.signal(...a);
+  onSignal: RunStore['onSignal'] = (...a) => this.inner.onSignal(...a);
+  onResync: RunStore['onResync'] = (...a) => this.inner.onResync(...a);
 }
 
 /** The state folder only its owner may enter (0700), created so; a looser existing one is tightened. */

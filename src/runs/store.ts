@@ -1,14 +1,19 @@
 import { join } from 'node:path';
 import { WorkflowError } from '../core/errors.js';
+import type { Database } from '../state/database.js';
 import type { RunStore } from './journal.js';
+import { PgRunStore } from './journal-pg.js';
 import { SqliteRunStore } from './journal-sqlite.js';
 
 export interface StoreOptions {
   stateDir: string;
+  /** The shared PostgreSQL state when `state.databaseUrl` is set; the SQLite file otherwise. */
+  database: Database | null;
 }
 
-/** Opens the configured run store: the SQLite file in the state folder by default. */
+/** Opens the configured run store; nothing above this function knows which one it is. */
 export async function openRunStore(o: StoreOptions): Promise<RunStore> {
+  if (o.database) return PgRunStore.open(o.database);
   const dbPath = join(o.stateDir, 'runs.db');
   try {
     return SqliteRunStore.open(dbPath);

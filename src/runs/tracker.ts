@@ -2,8 +2,8 @@ import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
-import type { JournalRun, RunQuery, RunStore } from './journal.js';
-import { ownerAlive } from './owner.js';
+import type { JournalRun, RunQuery, RunSignal, RunStore } from './journal.js';
+import { retryWrite, Nudges } from './signals.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
@@ -30,7 +30,6 @@ export interface TrackerOptions {
   budgets?: BudgetSource;
   providers: ReadonlyMap<string, Provider>;
   log: Logger;
-  owner: string;
   clock?: Clock;
 }
 
@@ -48,12 +47,22 @@ export class RunTracker {
   private readonly listeners = new Set<RunListener>();
   private readonly watcher: RunWatcher;
   private readonly reconciler: StartReconciler;
+  /** Waits on runs other processes own, woken early when a signal says the run changed. */
+  private readonly nudges = new Nudges();
+  private readonly unsubscribe: Array<() => void>;
+  private closing = false;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.watcher = new RunWatcher(this.clock, opts.log, opts.budgets);
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
+    this.unsubscribe = [opts.store.onSignal((s) => this.heard(s)), opts.store.onResync(() => this.nudges.all())];
+  }
+
+  /** This process's name as the owner of the runs it starts. */
+  get owner(): string {
+    return this.opts.store.owner;
   }
 
   /** The run journal, whichever backend keeps it. */
@@ -80,8 +89,8 @@ export class RunTracker {
    * once (the run's first events are not missed); its updates are written after the insert.
    */
   async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
-    const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.opts.owner, cancelRequested: false, message: null, steps: [], startedBy };
-    const inserted = this.opts.store.insert(run, this.opts.owner, journaled.updatedAt, startedBy).catch((err: Error) => {
+    const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy };
+    const inserted = retryWrite(() => this.opts.store.insert(run, this.owner, journaled.updatedAt, startedBy), () => this.closing).catch((err: Error) => {
       this.opts.log.error(`journal: could not record run ${run.provider}/${run.runId}: ${err.message}`);
     });
     this.track(provider, journaled, inserted);
@@ -148,7 +157,7 @@ export class RunTracker {
     if (isTerminal(current.status)) return { run: current, note: `The run had already ended (${current.status}); nothing was cancelled.` };
     const tracked = this.live.get(key(provider, runId));
     const impl = this.opts.providers.get(provider);
-    if (!tracked && impl && !impl.runsOutliveProcess && current.owner !== this.opts.owner && ownerAlive(current.owner)) {
+    if (!tracked && impl && !impl.runsOutliveProcess && current.owner !== this.owner && (await this.opts.store.isAlive(current.owner))) {
       await this.opts.store.requestCancel(provider, runId, this.iso());
       const run = await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
       return { run, note: isTerminal(run.status) ? 'Cancelled.' : `Cancel requested; the workflows-mcp process that runs it (${current.owner}) will stop it.` };
@@ -160,26 +169,53 @@ export class RunTracker {
     }
     const outcome = await impl.cancel(current);
     tracked?.wake?.();
+    if (!tracked) this.tellOwner('wake', current);
     if (!outcome.accepted) {
       // Said in the journal too; the run is still watched to its real end.
       if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked);
       return { run: (await this.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
     }
-    const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : current;
+    const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
     return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
   }
 
-  /** On start: watch again the runs an earlier process left unfinished, or close them honestly. */
-  async recover(): Promise<void> {
-    for (const run of await this.opts.store.unfinished()) {
-      if (this.live.has(key(run.provider, run.runId))) continue;
+  /**
+   * Takes over the runs whose owner stopped (on start, and on every lease tick): platform runs
+   * are followed to their end from where they are — never started again; runs that lived in the
+   * stopped process cannot move, so they are closed as failed, saying why. Exactly one process
+   * wins each claim.
+   */
+  async recover(): Promise<number> {
+    let adopted = 0;
+    for (const run of await this.opts.store.orphans()) {
+      if (this.closing || this.live.has(key(run.provider, run.runId))) continue;
       const impl = this.opts.providers.get(run.provider);
-      if (!impl) continue;
+      if (!impl || !(await this.opts.store.claim(run, this.iso()))) continue;
+      const mine: JournalRun = { ...run, owner: this.owner };
       if (impl.runsOutliveProcess) {
-        this.track(impl, run);
-      } else if (run.owner !== this.opts.owner && !ownerAlive(run.owner)) {
-        await this.write(run, { status: 'failed', error: 'server stopped while the run was in progress', endedAt: run.endedAt ?? this.iso() });
+        this.track(impl, mine);
+        adopted++;
+        this.opts.log.info(`run ${run.provider}/${run.runId} adopted from ${run.owner ?? 'no owner'}, which stopped; following it to its end`);
+      } else {
+        await this.write(mine, { status: 'failed', error: `the workflows-mcp server running it (${run.owner ?? 'unknown'}) stopped while the run was in progress`, endedAt: run.endedAt ?? this.iso() });
         this.opts.log.info(`run ${run.provider}/${run.runId} was left unfinished by a stopped server; marked failed`);
+      }
+    }
+    return adopted;
+  }
+
+  /**
+   * Renews this process's lease. When it had lapsed (the database was away), others may have
+   * adopted some of our runs: stop following those, their new owner does.
+   */
+  async keepLease(ttlMs: number): Promise<void> {
+    if (await this.opts.store.renewLease(ttlMs)) return;
+    for (const t of [...this.live.values()]) {
+      const stored = await this.opts.store.get(t.run.provider, t.run.runId);
+      if (stored && stored.owner !== this.owner) {
+        this.opts.log.warn(`run ${t.run.provider}/${t.run.runId} was adopted by ${stored.owner ?? 'another server'} while our lease lapsed; it follows the run now`);
+        t.observing.abort();
+        this.live.delete(key(t.run.provider, t.run.runId));
       }
     }
   }
@@ -187,7 +223,7 @@ export class RunTracker {
   /** Cancel requests other processes wrote into the journal for runs this process owns. */
   async pollCancelRequests(): Promise<void> {
     if (this.live.size === 0) return;
-    for (const r of await this.opts.store.cancelRequests(this.opts.owner)) {
+    for (const r of await this.opts.store.cancelRequests(this.owner)) {
       const t = this.live.get(key(r.provider, r.runId));
       if (t && !t.run.cancelRequested) void this.cancel(r.provider, r.runId).catch((err: Error) => this.opts.log.warn(`cancel of ${r.runId} failed: ${err.message}`));
     }
@@ -195,6 +231,8 @@ export class RunTracker {
 
   /** Stops observing. Runs that live in this process end with it: give them a moment to say so. */
   async close(graceMs = 2000): Promise<void> {
+    this.closing = true;
+    for (const stop of this.unsubscribe) stop();
     const deadline = this.clock.now() + graceMs;
     for (const t of this.live.values()) {
       const impl = this.opts.providers.get(t.run.provider);
@@ -209,6 +247,8 @@ export class RunTracker {
     const writes = [...this.live.values()].map((t) => t.writes);
     this.live.clear();
     await Promise.all(writes);
+    // Our platform runs go on: with the lease given up, another process adopts them at once.
+    await this.opts.store.releaseLease().catch((err: Error) => this.opts.log.warn(`journal: could not give up the lease: ${err.message}`));
   }
 
   /** Resolves when every journal write made so far has landed (tests, and before closing the store). */
@@ -238,7 +278,31 @@ export class RunTracker {
   wake(provider: string, runId: string): boolean {
     const t = this.live.get(key(provider, runId));
     t?.wake?.();
+    if (!t) this.tellOwner('wake', { provider, runId, owner: null });
     return t !== undefined;
+  }
+
+  /** Asks whichever process follows the run to act now (cancel it, or look at it again). */
+  private tellOwner(kind: 'cancel' | 'wake', run: Pick<JournalRun, 'provider' | 'runId' | 'owner'>): void {
+    if (!this.opts.store.signals) return;
+    this.opts.store.signal({ kind, provider: run.provider, runId: run.runId, owner: run.owner }).catch((err: Error) => this.opts.log.warn(`journal: could not signal ${kind} of ${run.runId}: ${err.message}`));
+  }
+
+  /** What other processes said: cancel or wake a run we follow; a change to one they follow. */
+  private heard(s: RunSignal): void {
+    const k = key(s.provider, s.runId);
+    const t = this.live.get(k);
+    if (s.kind === 'cancel' && t && !t.run.cancelRequested) void this.cancel(s.provider, s.runId).catch((err: Error) => this.opts.log.warn(`cancel of ${s.runId} failed: ${err.message}`));
+    else if (s.kind === 'wake') t?.wake?.();
+    else if (s.kind === 'change' && !t) {
+      this.nudges.wake(k);
+      if (this.listeners.size > 0) {
+        void this.opts.store.get(s.provider, s.runId).then(
+          (run) => run && !this.live.has(k) && this.emit(run, true, undefined),
+          (err: Error) => this.opts.log.warn(`journal: reading run ${s.runId} after a change failed: ${err.message}`),
+        );
+      }
+    }
   }
 
   /** Sends a waiting run the answer it waits for, then looks at it again soon. */
@@ -286,7 +350,7 @@ export class RunTracker {
   private persist(t: Tracked): void {
     const snapshot = { ...t.run };
     const now = this.iso();
-    t.writes = t.writes.then(() => this.opts.store.update(snapshot, now)).catch((err: Error) => this.writeFailed(snapshot, err));
+    t.writes = t.writes.then(() => retryWrite(() => this.opts.store.update(snapshot, now), () => this.closing)).catch((err: Error) => this.writeFailed(snapshot, err));
   }
 
   private writeFailed(run: JournalRun, err: Error): void {
@@ -334,7 +398,8 @@ export class RunTracker {
   }
 
   private waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun> {
-    return waitOnJournal(() => this.get(start.provider, start.runId), start, { ...o, settle: o.settle ?? isSettled }, this.clock);
+    const nudge = (wake: () => void): (() => void) => this.nudges.on(key(start.provider, start.runId), wake);
+    return waitOnJournal(() => this.get(start.provider, start.runId), start, { ...o, settle: o.settle ?? isSettled, nudge }, this.clock);
   }
 
   private iso(): string {

@@ -12,15 +12,28 @@ export interface WaitOptions {
 
 const JOURNAL_POLL_MS = 500;
 
+/** Subscribes `wake` to news about the run (a change signal); returns the unsubscribe. */
+export type Nudge = (wake: () => void) => () => void;
+
 /**
  * For runs another process is running: read the journal until they settle, the timeout
  * passes or the signal aborts, reporting changes as they are seen.
  */
-export async function waitOnJournal(read: () => Promise<JournalRun | undefined>, start: JournalRun, o: WaitOptions & { settle: (s: RunStatus) => boolean }, clock: Clock): Promise<JournalRun> {
+export async function waitOnJournal(read: () => Promise<JournalRun | undefined>, start: JournalRun, o: WaitOptions & { settle: (s: RunStatus) => boolean; nudge?: Nudge }, clock: Clock): Promise<JournalRun> {
   const deadline = clock.now() + o.timeoutMs;
   let run = start;
   while (!o.settle(run.status) && clock.now() < deadline && !o.signal?.aborted) {
-    await new Promise((r) => setTimeout(r, Math.min(JOURNAL_POLL_MS, Math.max(1, deadline - clock.now()))));
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stop?.();
+        o.signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, Math.min(JOURNAL_POLL_MS, Math.max(1, deadline - clock.now())));
+      const stop = o.nudge?.(done);
+      o.signal?.addEventListener('abort', done, { once: true });
+    });
     const next = (await read()) ?? run;
     if (next.status !== run.status || next.message !== run.message) o.onUpdate?.(next, { statusChanged: next.status !== run.status });
     run = next;

@@ -13,10 +13,10 @@ import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { startWebhooks } from './webhooks.js';
-import { currentOwner } from '../runs/owner.js';
 import { openRunStore } from '../runs/store.js';
 import { SafeRunStore, secureStateDir, secureStateFiles } from '../runs/safe-store.js';
 import { RunTracker } from '../runs/tracker.js';
+import { Database } from '../state/database.js';
 
 /** How long a server waits for catalogs before it serves what is ready. */
 export const STARTUP_WAIT_MS = 1000;
@@ -29,6 +29,8 @@ export interface App {
   unavailable: ProviderSet['unavailable'];
   /** HTTP sessions and their SSE events: this process's own, or shared by replicas. */
   sessions: SessionStore;
+  /** The shared PostgreSQL state when `state.databaseUrl` is set (pool, LISTEN); null on SQLite. */
+  database: Database | null;
   /** Ends every tool call's wait now (they answer with the run as it is); runs keep going. */
   stop(): void;
   close(): Promise<void>;
@@ -49,15 +51,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const redactor = new Redactor();
   for (const s of opts.secrets) redactor.add(s);
   const log = createLogger({ redactor, stderrLevel: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
+  // The shared state first: a wrong database URL stops the start before anything listens.
+  const database = config.state.databaseUrl ? await Database.open({ url: config.state.databaseUrl, poolSize: config.state.poolSize, log }) : null;
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
   const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base });
   // Runs and snapshots may hold what platforms returned: only this user may read them.
   secureStateDir(config.stateDir, log);
-  const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
+  const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir, database }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
   secureStateFiles(config.stateDir, log);
-  const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log, owner: currentOwner() });
+  const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
+  const leaseMs = config.state.leaseSeconds * 1000;
+  // The lease first: a run we start must never look orphaned to another replica.
+  await tracker.keepLease(leaseMs);
   await tracker.recover();
   if (webhooks) {
     const byName = new Map(providers.map((p) => [p.name, p]));
@@ -77,7 +84,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     catalog.seed();
     await catalog.refreshWithin(STARTUP_WAIT_MS);
   } else await catalog.refresh();
-  const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, log })];
+  const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const tasks: TaskBackend = new MemoryTaskBackend();
   const stopping = new AbortController();
@@ -90,7 +97,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const sessions: SessionStore = new MemorySessionStore();
   let closed = false;
   return {
-    config, log, redactor, deps, unavailable, sessions,
+    config, log, redactor, deps, unavailable, sessions, database,
     stop: () => stopping.abort(),
     async close() {
       if (closed) return;
@@ -102,6 +109,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await sessions.close();
       await tasks.close();
       await store.close();
+      await database?.close();
     },
   };
 }

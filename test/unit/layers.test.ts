@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const src = join(root, 'src');
-/** cli → serve → mcp → runs → providers → http → core; config sits above http and uses only core. */
-const ORDER = ['cli', 'serve', 'mcp', 'runs', 'providers', 'config', 'http', 'core'];
+/** cli → serve → mcp → runs → providers → http → state → core; config sits above http and uses only core; so does state. */
+const ORDER = ['cli', 'serve', 'mcp', 'runs', 'providers', 'config', 'http', 'state', 'core'];
 
 function files(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => (statSync(join(dir, f)).isDirectory() ? files(join(dir, f)) : f.endsWith('.ts') ? [join(dir, f)] : []));
@@ -28,6 +28,7 @@ describe('layers', () => {
         const to = layerOf(target);
         if (ORDER.indexOf(to) < ORDER.indexOf(from)) problems.push(`${relative(root, file)} (${from}) imports ${m[1]} (${to})`);
         if (from === 'config' && to !== 'core' && to !== 'config') problems.push(`${relative(root, file)}: config may import only core`);
+        if (from === 'state' && to !== 'core' && to !== 'state') problems.push(`${relative(root, file)}: state may import only core`);
         const [fp, tp] = [relative(join(src, 'providers'), file).split('/')[0], relative(join(src, 'providers'), target).split('/')[0]];
         if (from === 'providers' && to === 'providers' && fp !== tp && !/\.(js|ts)$/.test(fp!) && !/\.(js|ts)$/.test(tp!)) problems.push(`${relative(root, file)} imports another provider: ${m[1]}`);
       }

@@ -32,7 +32,7 @@ describe('reconciling a lost start', () => {
   it('two lost starts with the same input adopt two different runs; a third finds none left and says unknown', async () => {
     const store = SqliteRunStore.open(':memory:');
     const { provider, looks } = losingProvider([runOf('r1'), runOf('r2')]);
-    const t = new RunTracker({ store, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store, providers: new Map([['fake', provider]]), log });
     const req = { workflow: wf, version: wf.versions[0]!, input: { same: true } };
     const [a, b] = await Promise.all([t.start(provider, req), t.start(provider, req)]);
     assert.deepEqual([a.runId, b.runId].sort(), ['r1', 'r2']);
@@ -46,10 +46,10 @@ describe('reconciling a lost start', () => {
     const store = SqliteRunStore.open(':memory:');
     await store.insert(runOf('mine'), 'me:1', new Date().toISOString());
     const { provider } = losingProvider([runOf('mine')]);
-    const t = new RunTracker({ store, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store, providers: new Map([['fake', provider]]), log });
     await assert.rejects(t.start(provider, { workflow: wf, version: wf.versions[0]!, input: { same: true } }), (e: WorkflowError) => e.code === 'outcome_unknown');
     const refused = losingProvider([runOf('x')], new WorkflowError('invalid_arguments', 'bad'));
-    const t2 = new RunTracker({ store, providers: new Map([['fake', refused.provider]]), log, owner: 'me:1' });
+    const t2 = new RunTracker({ store, providers: new Map([['fake', refused.provider]]), log });
     await assert.rejects(t2.start(refused.provider, { workflow: wf, version: wf.versions[0]!, input: {} }), (e: WorkflowError) => e.code === 'invalid_arguments' && e.message === 'bad');
     assert.equal(refused.looks.length, 0, 'only an unknown outcome is looked for');
   });

@@ -20,8 +20,8 @@ describe('SQLite engine', () => {
   it(`is node:sqlite where Node has it unflagged, else better-sqlite3 (here: Node ${process.versions.node})`, async () => {
     assert.equal(sqliteEngineName(), hasNodeSqlite ? 'node:sqlite' : 'better-sqlite3');
     const j = SqliteRunStore.open(join(tempDir(), 'runs.db'));
-    const check = await j.check();
-    assert.match(check.message, hasNodeSqlite ? /SQLite engine node:sqlite: built into Node v2/ : /SQLite engine better-sqlite3: better-sqlite3 \d+\.\d+\.\d+, as Node v\S+ has no built-in node:sqlite \(it needs Node ≥ 22\.13\)/);
+    const [check] = await j.check();
+    assert.match(check!.message, hasNodeSqlite ? /SQLite engine node:sqlite: built into Node v2/ : /SQLite engine better-sqlite3: better-sqlite3 \d+\.\d+\.\d+, as Node v\S+ has no built-in node:sqlite \(it needs Node ≥ 22\.13\)/);
     await j.close();
   });
 

@@ -35,7 +35,7 @@ describe('run tracker', () => {
   it('journals at start, applies updates, ignores anything after the end', async () => {
     const journal = SqliteRunStore.open(':memory:');
     const fake = scriptedProvider();
-    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
     const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: { a: 1 } });
     assert.equal((await journal.get('fake', run.runId))!.status, 'queued', 'journaled before anyone waits');
     const seen: string[] = [];
@@ -56,7 +56,7 @@ describe('run tracker', () => {
 
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {
     const fake = scriptedProvider();
-    const t = new RunTracker({ store: SqliteRunStore.open(':memory:'), providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: SqliteRunStore.open(':memory:'), providers: new Map([['fake', fake.provider]]), log });
     const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const early = await t.wait('fake', run.runId, { timeoutMs: 30 });
     assert.equal(early.status, 'queued');
@@ -65,30 +65,35 @@ describe('run tracker', () => {
     await assert.rejects(t.wait('fake', 'nope', { timeoutMs: 1 }), /list_runs/);
   });
 
-  it('on start: re-observes runs that outlive the process; marks dead local runs failed; leaves live owners alone', async () => {
+  it('on start: adopts platform runs of stopped owners; marks their in-process runs failed; leaves live owners alone', async () => {
     const journal = SqliteRunStore.open(':memory:');
+    const host = (await import('node:os')).hostname();
     const base: Run = { provider: 'fake', workflowId: 'w', runId: 'x', status: 'running', input: {}, output: null, error: null, createdAt: '2026-01-01T00:00:00.000Z', startedAt: null, endedAt: null };
     await journal.insert({ ...base, runId: 'dead' }, 'nohost-that-exists:1', 'now');
-    await journal.insert({ ...base, runId: 'deadpid' }, `${(await import('node:os')).hostname()}:999999`, 'now');
-    await journal.insert({ ...base, runId: 'alive' }, `${(await import('node:os')).hostname()}:${process.ppid}`, 'now');
+    await journal.insert({ ...base, runId: 'deadpid' }, `${host}:999999`, 'now');
+    await journal.insert({ ...base, runId: 'alive' }, `${host}:${process.ppid}`, 'now');
     const local = scriptedProvider(false);
-    await new RunTracker({ store: journal, providers: new Map([['fake', local.provider]]), log, owner: 'me:2' }).recover();
+    await new RunTracker({ store: journal, providers: new Map([['fake', local.provider]]), log }).recover();
     assert.equal((await journal.get('fake', 'deadpid'))!.status, 'failed');
-    assert.equal((await journal.get('fake', 'deadpid'))!.error, 'server stopped while the run was in progress');
+    assert.equal((await journal.get('fake', 'deadpid'))!.error, `the workflows-mcp server running it (${host}:999999) stopped while the run was in progress`);
     assert.equal((await journal.get('fake', 'alive'))!.status, 'running', 'its process is alive');
     assert.equal((await journal.get('fake', 'dead'))!.status, 'running', 'another host: cannot tell, so left alone');
+    await journal.insert({ ...base, runId: 'remote' }, `${host}:999998`, 'now');
     const remote = scriptedProvider(true);
-    const t = new RunTracker({ store: journal, providers: new Map([['fake', remote.provider]]), log, owner: 'me:3' });
-    await t.recover();
-    remote.push('alive', { status: 'completed', output: 1 });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', remote.provider]]), log });
+    assert.equal(await t.recover(), 1, 'only the run of the stopped process is adopted');
+    assert.equal((await journal.get('fake', 'remote'))!.owner, journal.owner, 'claimed');
+    remote.push('remote', { status: 'completed', output: 1 });
     await t.flush();
-    assert.equal((await journal.get('fake', 'alive'))!.status, 'completed');
+    assert.equal((await journal.get('fake', 'remote'))!.status, 'completed');
+    assert.equal(await t.recover(), 0, 'a claimed run is not adopted twice');
+    await t.close(10);
   });
 
   it('cancel asks the provider, and close ends in-process runs honestly', async () => {
     const fake = scriptedProvider();
     const journal = SqliteRunStore.open(':memory:');
-    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
     const a = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const { run, note } = await t.cancel('fake', a.runId);
     assert.equal(run.status, 'cancelled');
@@ -112,7 +117,7 @@ describe('run watcher', () => {
       poll: async () => (polls++, { status: 'completed', output: { from: 'poll' } }),
       pollSchedule: { firstMs: 1, factor: 1, capMs: 1, waitingMs: 1 },
     };
-    const t = new RunTracker({ store: journal, providers: new Map([['fake', provider]]), log, owner: 'me:1' });
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', provider]]), log });
     const run = await t.start(provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     const done = await t.wait('fake', run.runId, { timeoutMs: 5000 });
     assert.equal(done.status, 'completed');
@@ -120,7 +125,7 @@ describe('run watcher', () => {
     assert.equal(polls, 1);
     const pushedToEnd: Provider = { ...provider, observe: async (_r, onUpdate) => onUpdate({ status: 'completed', output: { from: 'push' } }) };
     polls = 0;
-    const t2 = new RunTracker({ store: journal, providers: new Map([['fake', pushedToEnd]]), log, owner: 'me:1' });
+    const t2 = new RunTracker({ store: journal, providers: new Map([['fake', pushedToEnd]]), log });
     const r2 = await t2.start(pushedToEnd, { workflow: wf, version: wf.versions[0]!, input: {} });
     assert.deepEqual((await t2.wait('fake', r2.runId, { timeoutMs: 5000 })).output, { from: 'push' });
     await new Promise((r) => setTimeout(r, 20));

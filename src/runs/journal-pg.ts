@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { WorkflowError } from '../core/errors.js';
 import type { Run } from '../providers/types.js';
 import type { Database } from '../state/database.js';
 import { describePgError, isConnectionError } from '../state/pool.js';
 import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunSignal, type RunStore, type StoreCheck } from './journal.js';
-import { currentOwner } from './owner.js';
+import { newOwner, ownerClosed } from './owner.js';
 
 /** The channel every replica LISTENs on for run signals (namespaced per schema by the database). */
 const CHANNEL = 'workflows_mcp_runs';
@@ -17,8 +16,8 @@ type Wire = RunSignal & { from: string };
  * in the same statement that writes it; ownership is a lease per replica (table `replicas`).
  */
 export class PgRunStore implements RunStore {
-  /** `host:pid:random`: a restarted container may reuse host and pid, never the suffix. */
-  readonly owner = `${currentOwner()}:${randomBytes(3).toString('hex')}`;
+  /** `host:pid#instance`: liveness is the lease, the name only has to be unique. */
+  readonly owner = newOwner();
   readonly signals = true;
   private readonly listeners = new Set<(s: RunSignal) => void>();
   private stopListening: (() => void) | undefined;
@@ -165,6 +164,7 @@ export class PgRunStore implements RunStore {
   }
 
   async close(): Promise<void> {
+    ownerClosed(this.owner);
     this.stopListening?.();
     this.listeners.clear();
   }

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Run } from '../providers/types.js';
 import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunSignal, type RunStore, type StoreCheck } from './journal.js';
-import { currentOwner, ownerAlive } from './owner.js';
+import { newOwner, ownerAlive, ownerClosed } from './owner.js';
 import { openSqlite, type SqliteDb } from './sqlite-engine.js';
 
 const SCHEMA = `
@@ -22,8 +22,8 @@ const STARTED_BY_INDEX = 'CREATE INDEX IF NOT EXISTS runs_by_starter ON runs (st
 
 /** The run journal in one SQLite file (WAL), shared safely by every server using the state dir. */
 export class SqliteRunStore implements RunStore {
-  /** `host:pid`: another process on this host tells whether we are alive by the pid. */
-  readonly owner = currentOwner();
+  /** `host:pid#instance`: another process on this host tells whether we are alive by the pid. */
+  readonly owner = newOwner();
   /** Processes sharing the file find changes by reading it. */
   readonly signals = false;
 
@@ -121,7 +121,9 @@ export class SqliteRunStore implements RunStore {
     return ownerAlive(owner);
   }
 
-  async releaseLease(): Promise<void> {}
+  async releaseLease(): Promise<void> {
+    ownerClosed(this.owner); // a restart in this process adopts our platform runs at once
+  }
 
   /** Runs whose process is gone (same host, pid not running); a run from another host is left alone. */
   async orphans(): Promise<JournalRun[]> {
@@ -147,6 +149,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async close(): Promise<void> {
+    ownerClosed(this.owner);
     this.db.close();
   }
 }

@@ -197,7 +197,7 @@ export class RunTracker {
         adopted++;
         this.opts.log.info(`run ${run.provider}/${run.runId} adopted from ${run.owner ?? 'no owner'}, which stopped; following it to its end`);
       } else {
-        await this.write(mine, { status: 'failed', error: `the workflows-mcp server running it (${run.owner ?? 'unknown'}) stopped while the run was in progress`, endedAt: run.endedAt ?? this.iso() });
+        await this.write(mine, { status: 'failed', error: `server stopped while the run was in progress (the workflows-mcp server running it, ${run.owner ?? 'unknown'}, is gone; a run inside a server cannot move to another)`, endedAt: run.endedAt ?? this.iso() });
         this.opts.log.info(`run ${run.provider}/${run.runId} was left unfinished by a stopped server; marked failed`);
       }
     }

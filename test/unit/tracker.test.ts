@@ -75,7 +75,7 @@ describe('run tracker', () => {
     const local = scriptedProvider(false);
     await new RunTracker({ store: journal, providers: new Map([['fake', local.provider]]), log }).recover();
     assert.equal((await journal.get('fake', 'deadpid'))!.status, 'failed');
-    assert.equal((await journal.get('fake', 'deadpid'))!.error, `the workflows-mcp server running it (${host}:999999) stopped while the run was in progress`);
+    assert.equal((await journal.get('fake', 'deadpid'))!.error, `server stopped while the run was in progress (the workflows-mcp server running it, ${host}:999999, is gone; a run inside a server cannot move to another)`);
     assert.equal((await journal.get('fake', 'alive'))!.status, 'running', 'its process is alive');
     assert.equal((await journal.get('fake', 'dead'))!.status, 'running', 'another host: cannot tell, so left alone');
     await journal.insert({ ...base, runId: 'remote' }, `${host}:999998`, 'now');

@@ -59,7 +59,7 @@ describe('SQLite engine', () => {
       const j = SqliteRunStore.open(${JSON.stringify(path)});
       const seen = await j.get('local', 'from-here');
       await j.insert({ provider: 'local', workflowId: 'w', runId: 'from-there', status: 'completed', input: { b: 2 }, output: { ok: 1 }, error: null, createdAt: '2026-01-01T00:00:01.000Z', startedAt: null, endedAt: '2026-01-01T00:00:01.000Z' }, null, 'now');
-      process.stdout.write(JSON.stringify({ check: (await j.check()).message, seen: seen?.input ?? null }));
+      process.stdout.write(JSON.stringify({ check: (await j.check())[0].message, seen: seen?.input ?? null }));
       await j.close();`;
     const child = spawn('npx', ['-y', '-p', other, 'node', '--input-type=module', '-e', script], { cwd: root });
     let out = '';

@@ -158,9 +158,12 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     });
   });
   server.requestTimeout = 0; // long tool calls hold their POST stream open; progress keeps it alive
+  // Idle keep-alive sockets live past a burst's pause (Node's 5 s default makes clients reconnect, or race a closing socket).
+  server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => reject(new WorkflowError('config', `http: cannot listen on ${cfg.host}:${cfg.port} (${err.code ?? err.message})`)));
-    server.listen(cfg.port, cfg.host, resolve);
+    // A deep accept queue: thousands of clients connecting at once must queue, not time out or be reset.
+    server.listen({ port: cfg.port, host: cfg.host, backlog: 4096 }, resolve);
   });
   const port = (server.address() as AddressInfo).port;
   url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}${MCP_PATH}`;

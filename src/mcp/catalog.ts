@@ -71,6 +71,7 @@ export class Catalog {
   private readonly stale = new Map<string, Stale>();
   /** The current refresh's read of each provider. */
   private readonly reads = new Map<string, Promise<void>>();
+  private readonly pending = new Set<string>();
   /** Platform data is bounded where it enters: nothing a platform lists can break the others. */
   private readonly bounds: CatalogBounds;
 
@@ -173,9 +174,29 @@ export class Catalog {
     clearTimeout(timer);
   }
 
+  /**
+   * A refresh for someone waiting on the answer (the `refresh` tool): the outcome within `ms`, or
+   * null and the refresh goes on (a 10,000-workflow platform takes minutes); see `reading`.
+   */
+  async refreshFor(ms: number): Promise<boolean | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<null>((r) => (timer = setTimeout(() => r(null), ms)));
+    const outcome = await Promise.race([this.refresh(), late]);
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  /** Providers the current refresh is still reading. */
+  get reading(): string[] {
+    return [...this.pending];
+  }
+
   private async doRefresh(): Promise<boolean> {
     const before = this.fingerprint;
-    for (const p of this.opts.providers) this.reads.set(p.name, this.readProvider(p));
+    for (const p of this.opts.providers) {
+      this.pending.add(p.name);
+      this.reads.set(p.name, this.readProvider(p).finally(() => this.pending.delete(p.name)));
+    }
     await Promise.all(this.reads.values());
     this.publish();
     return this.fingerprint !== before;

@@ -67,19 +67,25 @@ export const searchWorkflows = defineTool({
   },
 });
 
+/** How long `refresh` waits before it answers with what is read so far (the reading goes on). */
+const REFRESH_ANSWER_MS = 20_000;
+
 export const refresh = defineTool({
   name: 'refresh',
   title: 'Refresh the workflow catalog',
-  description: 'Reads every provider\'s workflows again now (it also happens on a timer and, for local workflows, when a file changes). Returns what the catalog holds and any workflow that could not be loaded.',
+  description: 'Reads every provider\'s workflows again now (it also happens on a timer and, for local workflows, when a file changes). Returns what the catalog holds and any workflow that could not be loaded; after 20 s, what is read so far and the platforms still being read.',
   toolset: 'generic',
   input: z.object({}),
-  outputSchema: { type: 'object', properties: { changed: { type: 'boolean' }, workflows: { type: 'integer' }, tools: { type: 'integer' }, problems: { type: 'array' } }, required: ['changed', 'workflows', 'tools', 'problems'] },
+  outputSchema: { type: 'object', properties: { changed: { type: 'boolean' }, workflows: { type: 'integer' }, tools: { type: 'integer' }, problems: { type: 'array' }, still_reading: { type: 'array', items: { type: 'string' } } }, required: ['changed', 'workflows', 'tools', 'problems'] },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async handler(_args, ctx) {
-    const changed = await ctx.deps.catalog.refresh();
+    const outcome = await ctx.deps.catalog.refreshFor(REFRESH_ANSWER_MS);
+    const reading = outcome === null ? ctx.deps.catalog.reading : [];
+    const changed = outcome ?? false;
     const problems = ctx.deps.catalog.allProblems;
-    const summary = { changed, workflows: ctx.deps.catalog.workflows.length, tools: ctx.deps.catalog.tools.length, problems };
-    const text = `${summary.workflows} workflows, ${summary.tools} workflow tools${changed ? ' (changed; list the tools again)' : ' (unchanged)'}.${problems.length ? `\nNot loaded:\n${problems.map((p) => `- ${p.where}: ${p.message}`).join('\n')}` : ''}`;
+    const summary = { changed, workflows: ctx.deps.catalog.workflows.length, tools: ctx.deps.catalog.tools.length, problems, ...(reading.length ? { still_reading: reading } : {}) };
+    const state = reading.length ? ` so far; still reading ${reading.join(', ')} (its tools arrive with tools/list_changed)` : changed ? ' (changed; list the tools again)' : ' (unchanged)';
+    const text = `${summary.workflows} workflows, ${summary.tools} workflow tools${state}.${problems.length ? `\nNot loaded:\n${problems.map((p) => `- ${p.where}: ${p.message}`).join('\n')}` : ''}`;
     return { structuredContent: summary, content: [{ type: 'text', text }] };
   },
 });

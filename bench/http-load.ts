@@ -1,0 +1,35 @@
+/**
+ * The HTTP bench's load generator, run as its own process: `sessions` MCP sessions, each with
+ * `perSession` calls of `tool` at once (progress requested). Prints one JSON line: every call's
+ * latency, and the failures by message.
+ */
+import { performance } from 'node:perf_hooks';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+
+const [url, tool, sessionsArg, perSessionArg] = process.argv.slice(2);
+const sessions = Number(sessionsArg);
+const perSession = Number(perSessionArg);
+const clients = await Promise.all(Array.from({ length: sessions }, async () => {
+  const c = new Client({ name: 'bench-load', version: '1' });
+  await c.connect(new StreamableHTTPClientTransport(new URL(url!)));
+  return c;
+}));
+const latencies: number[] = [];
+const failures: Record<string, number> = {};
+const t0 = performance.now();
+await Promise.all(clients.flatMap((c) => Array.from({ length: perSession }, async () => {
+  const t = performance.now();
+  try {
+    const r = await c.callTool({ name: tool!, arguments: {} }, undefined, { timeout: 300_000, onprogress: () => {} });
+    if (r.isError) throw new Error(`isError: ${JSON.stringify(r.content).slice(0, 80)}`);
+    latencies.push(performance.now() - t);
+  } catch (err) {
+    const key = String((err as Error).message).replace(/\d+/g, 'N').slice(0, 100);
+    failures[key] = (failures[key] ?? 0) + 1;
+  }
+})));
+const wallMs = performance.now() - t0;
+await Promise.all(clients.map((c) => c.close().catch(() => {})));
+process.stdout.write(`${JSON.stringify({ latencies, failures, wallMs })}\n`);
+process.exit(0);

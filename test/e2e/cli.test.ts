@@ -85,6 +85,9 @@ describe('command line papercuts', () => {
     const runs = cli(['runs', 'list', ...state], {}, cwd);
     assert.equal(runs.code, 0);
     assert.equal(runs.stderr, '');
+    const unreachable = cli(['list', ...state], { LOOPLY_API_KEY: 'k-unreachable', LOOPLY_BASE_URL: 'http://127.0.0.1:9/v2' }, cwd);
+    assert.equal(unreachable.code, 0, unreachable.stderr);
+    assert.doesNotMatch(unreachable.stderr, /not loaded/, 'an unreachable platform is not a workflow file');
   });
 
   it('the bundled batch example removes its abort listeners (no MaxListenersExceededWarning)', () => {

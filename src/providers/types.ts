@@ -158,7 +158,7 @@ export interface Provider {
   /** How often to poll this provider's runs; the tracker's default when absent. */
   readonly pollSchedule?: { firstMs: number; factor: number; capMs: number; waitingMs: number };
   /** A webhook arrived with this token: the run it names (once; tokens are single-use), or null. */
-  acceptWebhook?(token: string): string | null;
+  acceptWebhook?(token: string): Promise<string | null>;
   /** Platform requests per second all polling of this provider may use together. */
   readonly pollBudgetPerSecond?: number;
   cancel(run: Run): Promise<CancelOutcome>;

@@ -10,6 +10,7 @@ import { CatalogSnapshots } from '../mcp/snapshot.js';
 import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
+import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 import { startWebhooks } from './webhooks.js';
@@ -56,7 +57,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
-  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base });
+  const webhookTokens: WebhookTokens = new MemoryWebhookTokens();
+  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens });
   // Runs and snapshots may hold what platforms returned: only this user may read them.
   secureStateDir(config.stateDir, log);
   const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir, database }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
@@ -68,8 +70,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   await tracker.recover();
   if (webhooks) {
     const byName = new Map(providers.map((p) => [p.name, p]));
-    webhooks.route = (provider, token) => {
-      const runId = byName.get(provider)?.acceptWebhook?.(token) ?? null;
+    webhooks.route = async (provider, token) => {
+      const runId = (await byName.get(provider)?.acceptWebhook?.(token)) ?? null;
       if (runId !== null) tracker.wake(provider, runId); // a run already seen to its end needs no wake
       return runId !== null;
     };

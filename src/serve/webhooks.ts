@@ -10,7 +10,7 @@ export interface WebhookReceiver {
   /** The base URL platforms are told to call: the public URL, or this listener's own. */
   base: string;
   /** Set once the app is assembled: a token for a provider → whether it named a watched run. */
-  route: (provider: string, token: string) => boolean;
+  route: (provider: string, token: string) => Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -20,14 +20,14 @@ export interface WebhookReceiver {
  * body is never taken as the result. Unknown or used tokens get 404, bodies over 1 MB 413.
  */
 export async function startWebhooks(opts: { host: string; port: number; publicUrl: string | null; log: Logger }): Promise<WebhookReceiver> {
-  const receiver: WebhookReceiver = { base: '', route: () => false, close: async () => {} };
+  const receiver: WebhookReceiver = { base: '', route: async () => false, close: async () => {} };
   const server: Server = createServer((req, res) => {
     const m = /^\/webhooks\/([a-z0-9]+)\/([A-Za-z0-9_-]{16,})$/.exec((req.url ?? '').split('?')[0]!);
     if (req.method !== 'POST' || !m) return sendError(res, 404, -32000, 'Not found');
     readBody(req, MAX_BODY)
-      .then((body) => {
+      .then(async (body) => {
         if (body === null) return sendError(res, 413, -32000, 'Body over 1 MB');
-        if (!receiver.route(m[1]!, m[2]!)) return sendError(res, 404, -32000, 'Unknown or used webhook token');
+        if (!(await receiver.route(m[1]!, m[2]!))) return sendError(res, 404, -32000, 'Unknown or used webhook token');
         opts.log.debug(`webhook for a ${m[1]} run: reading the run again`);
         res.writeHead(202, { 'content-type': 'application/json' }).end('{"accepted":true}');
       })

@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { CancelOutcome, CatalogListing, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow } from '../types.js';
 import { LeapClient } from './client.js';
 import { toRun } from './map.js';
+import { MemoryWebhookTokens, type WebhookTokens } from '../webhook-tokens.js';
 
 export interface LeapWorkflowConfig {
   id: string;
@@ -20,12 +20,13 @@ export interface LeapProviderOptions {
   log: Logger;
   /** Where Leap can reach our webhook receiver: `<base>/webhooks/leap/<token>`; none = poll only. */
   webhookBase?: string | undefined;
+  /** Where the per-run webhook tokens are kept (shared by replicas, or this process's own). */
+  tokens?: WebhookTokens | undefined;
   client?: LeapClient;
 }
 
 const OPEN: JSONSchema = { type: 'object', additionalProperties: true };
 export const VERSION_KEY = 'published';
-const TOKEN_TTL_MS = 7 * 86_400_000;
 
 /** Leap: configured workflows as tools; runs polled, or woken by a per-run single-use webhook. */
 export class LeapProvider implements Provider {
@@ -35,10 +36,11 @@ export class LeapProvider implements Provider {
   /** With webhooks, polling is only the fallback for a lost webhook: slow. */
   readonly pollSchedule: { firstMs: number; factor: number; capMs: number; waitingMs: number };
   private readonly client: LeapClient;
-  /** token → run id (null until the start returns); single-use. */
-  private readonly tokens = new Map<string, { runId: string | null; at: number }>();
+  /** token → run id (bound once the start returns); single-use. */
+  private readonly tokens: WebhookTokens;
 
   constructor(private readonly opts: LeapProviderOptions) {
+    this.tokens = opts.tokens ?? new MemoryWebhookTokens();
     this.client = opts.client ?? new LeapClient({ apiKey: opts.apiKey, baseUrl: opts.baseUrl, log: opts.log });
     this.pollSchedule = opts.webhookBase ? { firstMs: 3000, factor: 1.5, capMs: 30_000, waitingMs: 60_000 } : { firstMs: 1000, factor: 1.5, capMs: 10_000, waitingMs: 60_000 };
   }
@@ -55,29 +57,21 @@ export class LeapProvider implements Provider {
   async start(req: StartRequest): Promise<Run> {
     const conf = this.opts.workflows.find((w) => w.id === req.workflow.id);
     let token: string | undefined;
-    if (this.opts.webhookBase) {
-      token = randomBytes(24).toString('base64url');
-      this.tokens.set(token, { runId: null, at: Date.now() });
-    }
+    if (this.opts.webhookBase) token = await this.tokens.issue('leap');
     const webhookUrl = token ? `${this.opts.webhookBase!.replace(/\/+$/, '')}/webhooks/leap/${token}` : undefined;
     try {
       const r = await this.client.start(req.workflow.id, req.input, { webhookUrl, triggerId: conf?.triggerId, signal: req.signal });
-      if (token) this.tokens.set(token, { runId: r.id, at: Date.now() });
+      if (token) await this.tokens.bind(token, r.id);
       return toRun(r, req.workflow.id, req.input);
     } catch (err) {
-      if (token) this.tokens.delete(token);
+      if (token) await this.tokens.drop(token);
       throw err;
     }
   }
 
   /** The body of a webhook is never trusted: it only makes the tracker read the run now. */
-  acceptWebhook(token: string): string | null {
-    const now = Date.now();
-    for (const [t, v] of this.tokens) if (now - v.at > TOKEN_TTL_MS) this.tokens.delete(t);
-    const hit = this.tokens.get(token);
-    if (!hit?.runId) return null;
-    this.tokens.delete(token);
-    return hit.runId;
+  acceptWebhook(token: string): Promise<string | null> {
+    return this.tokens.take('leap', token);
   }
 
   async poll(run: Run, signal: AbortSignal): Promise<RunUpdate & { status: RunStatus }> {

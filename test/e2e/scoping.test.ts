@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import pg from 'pg';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult, type ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { cortexFixtures } from '../fakes/cortex/fixtures.js';
@@ -11,6 +12,8 @@ import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, until } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 import { startFakeAuthServer, type FakeAuthServer } from '../helpers/jwks.js';
+import { pgUnavailable } from '../helpers/pg.js';
+import { dropFileDatabaseAfter, fileDatabase } from '../helpers/stores.js';
 
 type Env = { run_id: string; provider: string; status: string; started_by?: string | null };
 interface User {
@@ -25,12 +28,19 @@ const unknownText = (provider: string, runId: string): string => `No run "${runI
 const RUN_TEMPLATE = 'workflows://runs/{provider}/{run_id}';
 const runUri = (e: Env): string => `workflows://runs/${e.provider}/${encodeURIComponent(e.run_id)}`;
 
+dropFileDatabaseAfter();
+let pgUrl = '';
+const backends: Array<{ name: string; skip: string | false; env: () => Promise<Record<string, string>> }> = [
+  { name: 'sqlite', skip: false, env: async () => ({}) },
+  { name: 'postgres', skip: (await pgUnavailable()) ?? false, env: async () => ({ WORKFLOWS_MCP_DATABASE_URL: (pgUrl = await (await fileDatabase()).schemaUrl()) }) },
+];
+
 /**
  * Two users (alice, bob) and an admin share one server over Streamable HTTP with OAuth against a
  * local JWKS; local, Cortex and Looply workflows. Bob must not see or touch alice's runs by any
  * MCP method; the admin sees and acts on both, and on the platforms' own history.
  */
-describe('scoping: runs belong to the principal that started them', () => {
+for (const backend of backends) describe(`scoping (${backend.name}): runs belong to the principal that started them`, { skip: backend.skip }, () => {
   let auth: FakeAuthServer;
   let cortex: FakeCortex;
   let looply: FakeLooply;
@@ -61,7 +71,7 @@ describe('scoping: runs belong to the principal that started them', () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'c.json'), JSON.stringify({ http: { oauth: { authorizationServers: [auth.issuer], jwksUrl: auth.jwksUrl, scopes: ['workflows'] } } }));
     server = await startHttpServer(['--config', join(dir, 'c.json'), '--wait-seconds', '0'], {
-      CORTEX_API_KEY: cortex.key, CORTEX_BASE_URL: cortex.url, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url,
+      CORTEX_API_KEY: cortex.key, CORTEX_BASE_URL: cortex.url, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url, ...(await backend.env()),
     });
   });
   after(async () => {
@@ -178,5 +188,13 @@ describe('scoping: runs belong to the principal that started them', () => {
     assert.equal((cancelled.structuredContent as Env).status, 'cancelled', textOf(cancelled));
     await alice.client.experimental.tasks.cancelTask(taskId);
     await stream.return?.(undefined);
+    if (backend.name === 'postgres') {
+      const db = new pg.Client({ connectionString: pgUrl });
+      await db.connect();
+      const rows = (await db.query('SELECT run_id, started_by FROM runs')).rows as Array<{ run_id: string; started_by: string | null }>;
+      await db.end();
+      assert.equal(rows.find((r) => r.run_id === long.run_id)?.started_by, `${auth.issuer}#alice`, 'the PostgreSQL journal recorded who started it');
+      assert.equal(rows.find((r) => r.run_id === bobs.run_id)?.started_by, `${auth.issuer}#bob`);
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { Run } from '../../src/providers/types.js';
 import { SqliteRunStore } from '../../src/runs/journal-sqlite.js';
 import { openSqlite } from '../../src/runs/sqlite-engine.js';
 import { tempDir } from '../helpers/harness.js';
+import { storeBackends } from '../helpers/stores.js';
 
 function run(id: string, at: string): Run {
   return { provider: 'local', workflowId: 'w', version: '1', runId: id, status: 'completed', input: {}, output: null, error: null, createdAt: at, startedAt: at, endedAt: at };
@@ -18,22 +19,25 @@ const OLD_SCHEMA = `CREATE TABLE runs (
   created_at TEXT NOT NULL, started_at TEXT, ended_at TEXT, updated_at TEXT NOT NULL,
   owner TEXT, cancel_requested INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (provider, run_id));`;
 
-describe('run store: who started each run', () => {
-  it('records started_by, filters lists and completion by it', async () => {
-    const store = SqliteRunStore.open(join(tempDir(), 'runs.db'));
-    await store.insert(run('a1', '2026-01-01T00:00:01.000Z'), 'h:1', 'now', 'iss#alice');
-    await store.insert(run('b1', '2026-01-01T00:00:02.000Z'), 'h:1', 'now', 'iss#bob');
-    await store.insert(run('a2', '2026-01-01T00:00:03.000Z'), 'h:1', 'now', 'iss#alice');
-    assert.equal((await store.get('local', 'b1'))!.startedBy, 'iss#bob');
-    assert.deepEqual((await store.list({ limit: 10, startedBy: 'iss#alice' })).runs.map((r) => r.runId), ['a2', 'a1']);
-    assert.deepEqual((await store.list({ limit: 10 })).runs.map((r) => r.runId), ['a2', 'b1', 'a1']);
-    const page = await store.list({ limit: 1, startedBy: 'iss#alice' });
-    assert.deepEqual((await store.list({ limit: 1, startedBy: 'iss#alice', cursor: page.nextCursor! })).runs.map((r) => r.runId), ['a1'], 'paging stays within the principal');
-    assert.deepEqual(await store.recentRunIds('local', '', 10, 'iss#bob'), ['b1']);
-    assert.deepEqual(await store.recentRunIds(undefined, 'a', 10), ['a2', 'a1']);
-    await store.close();
+for (const b of await storeBackends()) {
+  describe(`run store (${b.name}): who started each run`, { skip: b.skip }, () => {
+    it('records started_by, filters lists and completion by it', async () => {
+      const store = await b.open(await b.place());
+      await store.insert(run('a1', '2026-01-01T00:00:01.000Z'), 'h:1', 'now', 'iss#alice');
+      await store.insert(run('b1', '2026-01-01T00:00:02.000Z'), 'h:1', 'now', 'iss#bob');
+      await store.insert(run('a2', '2026-01-01T00:00:03.000Z'), 'h:1', 'now', 'iss#alice');
+      assert.equal((await store.get('local', 'b1'))!.startedBy, 'iss#bob');
+      assert.deepEqual((await store.list({ limit: 10, startedBy: 'iss#alice' })).runs.map((r) => r.runId), ['a2', 'a1']);
+      assert.deepEqual((await store.list({ limit: 10 })).runs.map((r) => r.runId), ['a2', 'b1', 'a1']);
+      const page = await store.list({ limit: 1, startedBy: 'iss#alice' });
+      assert.deepEqual((await store.list({ limit: 1, startedBy: 'iss#alice', cursor: page.nextCursor! })).runs.map((r) => r.runId), ['a1'], 'paging stays within the principal');
+      assert.deepEqual(await store.recentRunIds('local', '', 10, 'iss#bob'), ['b1']);
+      assert.deepEqual(await store.recentRunIds(undefined, 'a', 10), ['a2', 'a1']);
+    });
   });
+}
 
+describe('run store (sqlite): journals from before principals', () => {
   it('an old runs.db without the column keeps working: the column is added, old runs have no owner', async () => {
     const dir = tempDir();
     mkdirSync(dir, { recursive: true });

@@ -140,10 +140,19 @@ function statusText(run: Run, note: string | undefined): string {
   }
 }
 
+/**
+ * The envelope's essentials as the text's first line, for clients that pass the model only the
+ * text (OpenAI Agents, LangChain by default, Mastra's model output): `status`, `run_id`, and where.
+ */
+export function essentials(run: Run): string {
+  return `status: ${run.status} · run_id: ${run.runId} · provider: ${run.provider} · workflow_id: ${run.workflowId}${run.version ? ` · version: ${run.version}` : ''}`;
+}
+
 /** A tool result for a run: envelope as structuredContent, text, and a link to the run resource. */
 export function runResult(run: Run, note?: string): CallToolResult {
   const failed = run.status === 'failed' || run.status === 'cancelled';
-  const text = note && (run.status === 'completed' || failed) ? `${note}\n${statusText(run, undefined)}` : statusText(run, note);
+  const body = note && (run.status === 'completed' || failed) ? `${note}\n${statusText(run, undefined)}` : statusText(run, note);
+  const text = `${essentials(run)}\n${run.status === 'completed' ? 'output:\n' : failed ? 'error: ' : ''}${body}`;
   return {
     structuredContent: toEnvelope(run),
     content: [

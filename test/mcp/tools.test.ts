@@ -101,7 +101,11 @@ describe('tools/call', () => {
     assert.deepEqual(env['output'], { echoed: { msg: 'hi', n: 1 } }, 'defaults are folded into the input');
     assert.equal(env['run_uri'], `workflows://runs/local/${env['run_id'] as string}`);
     assert.ok(env['started_at'] && env['ended_at']);
-    assert.deepEqual(JSON.parse(text(r)), { echoed: { msg: 'hi', n: 1 } });
+    // The text carries the envelope's essentials for clients that read only text, then the output.
+    const [head, label, ...body] = text(r).split('\n');
+    assert.equal(head, `status: completed · run_id: ${env['run_id'] as string} · provider: local · workflow_id: echo · version: 1`);
+    assert.equal(label, 'output:');
+    assert.deepEqual(JSON.parse(body.join('\n')), { echoed: { msg: 'hi', n: 1 } });
     assert.ok(r.content.some((c) => c.type === 'resource_link' && c.uri === env['run_uri']));
   });
 

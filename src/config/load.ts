@@ -156,6 +156,7 @@ function fromEnv(env: Record<string, string | undefined>, cwd: string): JsonObje
     stateDir: stateDir ? resolve(cwd, stateDir) : undefined,
     logLevel: envChoice(env, 'WORKFLOWS_MCP_LOG_LEVEL', LEVELS),
     tools: envChoice(env, 'WORKFLOWS_MCP_TOOLS', ['full', 'compact'] as const),
+    schemas: envChoice(env, 'WORKFLOWS_MCP_SCHEMAS', ['auto', 'full', 'portable'] as const),
     readOnly: flag('WORKFLOWS_MCP_READ_ONLY'),
     http: dropUndefined({
       token: get('WORKFLOWS_MCP_TOKEN'), host: get('WORKFLOWS_MCP_HOST'),

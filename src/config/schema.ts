@@ -122,6 +122,8 @@ export const ConfigSchema = z.strictObject({
     .strictObject({ publicUrl: z.url().nullable().default(null), host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).optional() })
     .default({ publicUrl: null, host: '127.0.0.1' }),
   tools: z.enum(['full', 'compact']).default('full'),
+  /** Tool input schemas as written, or the portable form weak converters accept; `auto`: portable for clients known to need it. */
+  schemas: z.enum(['auto', 'full', 'portable']).default('auto'),
   toolsets: z.array(z.enum(TOOLSETS)).default([...TOOLSETS]),
   readOnly: z.boolean().default(false),
   maxTools: z.number().int().positive().default(100),

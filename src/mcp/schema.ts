@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, type JsonObject } from '../core/json.js';
+import { decodeJsonArgs } from './portable.js';
 
 // ajv ships CommonJS classes; createRequire keeps their constructors typed and callable under NodeNext.
 const require = createRequire(import.meta.url);
@@ -59,7 +60,7 @@ export function prepareSchema(raw: unknown): PreparedSchema {
   let prepared: PreparedSchema;
   try {
     const fn = ajvFor(schema).compile(schema);
-    prepared = { schema, wrapped, fallback: null, validate: (args) => run(fn, args, wrapped) };
+    prepared = { schema, wrapped, fallback: null, validate: (args) => run(fn, decodeJsonArgs(schema, args), wrapped) };
   } catch (err) {
     prepared = permissive((err as Error).message);
   }

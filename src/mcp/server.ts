@@ -16,6 +16,7 @@ import { errorResult, runUri } from './envelope.js';
 import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
 import { complete, listResources, readResource, TEMPLATES, workflowRunsUri } from './resources.js';
+import { decodeJsonArgs, portableSchema, schemaModeFor } from './portable.js';
 import { describeStaticTool, zodProblems, type CallContext, type McpDeps, type StaticTool } from './tool.js';
 import { STATIC_TOOLS } from './tools/index.js';
 
@@ -138,7 +139,10 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       warnedCompact = true;
       deps.log.warn(`the catalog has ${deps.catalog.tools.length} workflow tools, over maxTools (${deps.settings.maxTools}); listing only run_workflow, search_workflows and the runs tools`);
     }
-    const all = listedTools(deps, withTasks, who(extra));
+    const listed = listedTools(deps, withTasks, who(extra));
+    // Per connection: `auto` gives the portable form to clients known to mangle full schemas.
+    const portable = schemaModeFor(deps.settings.schemas ?? 'auto', server.getClientVersion()) === 'portable';
+    const all = portable ? listed.map((t) => ({ ...t, inputSchema: portableSchema(t.inputSchema) as Tool['inputSchema'] })) : listed;
     const start = req.params?.cursor === undefined ? 0 : Number.parseInt(Buffer.from(req.params.cursor, 'base64url').toString('utf8'), 10);
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
     const end = start + TOOLS_PAGE;
@@ -238,7 +242,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
 }
 
 async function callStatic(tool: StaticTool, args: unknown, ctx: CallContext): Promise<CallToolResult> {
-  const parsed = tool.input.safeParse(args ?? {});
+  const parsed = tool.input.safeParse(decodeJsonArgs(describeStaticTool(tool).inputSchema, (args ?? {}) as Record<string, unknown>));
   if (!parsed.success) return invalidArguments(tool.name, zodProblems(parsed.error));
   return tool.handler(parsed.data, ctx);
 }

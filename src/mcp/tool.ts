@@ -6,6 +6,7 @@ import type { Catalog } from './catalog.js';
 import { identifiedSchema } from './envelope.js';
 import type { Principal, ToolScopes } from './principal.js';
 import type { TaskBackend } from './tasks.js';
+import type { SchemaSetting } from './portable.js';
 
 export type Toolset = 'workflows' | 'runs' | 'generic';
 
@@ -14,7 +15,7 @@ export interface McpDeps {
   catalog: Catalog;
   tracker: RunTracker;
   log: Logger;
-  settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number; toolScopes?: ToolScopes };
+  settings: { waitSeconds: number; readOnly: boolean; tools: 'full' | 'compact'; toolsets: readonly Toolset[]; maxTools: number; toolScopes?: ToolScopes; schemas?: SchemaSetting };
   version: string;
   /** Aborts when the server is shutting down: waits end early and answer with the run as it is. */
   stopping: AbortSignal;

@@ -94,7 +94,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const deps: McpDeps = {
     stopping: stopping.signal,
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks,
-    settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
+    settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, schemas: config.schemas, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
   const sessions: SessionStore = new MemorySessionStore();
   let closed = false;

@@ -15,7 +15,8 @@ export const runWorkflow = defineTool({
     provider: z.string().min(1),
     workflow_id: z.string().min(1),
     version: z.string().optional().describe('A version key; the latest when omitted.'),
-    input: z.record(z.string(), z.unknown()).default({}).describe("The workflow's input, as its input schema (see search_workflows) describes."),
+    // looseObject, not record: a record lists `propertyNames`, which strict converters (OpenAI Agents) reject.
+    input: z.looseObject({}).default({}).describe("The workflow's input, as its input schema (see search_workflows) describes."),
   }),
   outputSchema: ENVELOPE_SCHEMA,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
@@ -75,7 +76,7 @@ export const refresh = defineTool({
   title: 'Refresh the workflow catalog',
   description: 'Reads every provider\'s workflows again now (it also happens on a timer and, for local workflows, when a file changes). Returns what the catalog holds and any workflow that could not be loaded; after 20 s, what is read so far and the platforms still being read.',
   toolset: 'generic',
-  input: z.object({}),
+  input: z.strictObject({}), // `additionalProperties: false`: strict converters refuse an open object with no fields
   outputSchema: { type: 'object', properties: { changed: { type: 'boolean' }, workflows: { type: 'integer' }, tools: { type: 'integer' }, problems: { type: 'array' }, still_reading: { type: 'array', items: { type: 'string' } } }, required: ['changed', 'workflows', 'tools', 'problems'] },
   annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
   async handler(_args, ctx) {

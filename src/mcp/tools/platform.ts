@@ -31,7 +31,7 @@ export const resumeRun = defineTool({
   toolset: 'runs',
   input: z.object({
     ...handle,
-    payload: z.record(z.string(), z.unknown()).default({}).describe('The response data the workflow waits for.'),
+    payload: z.looseObject({}).default({}).describe('The response data the workflow waits for.'),
     source: z.enum(['TEAMS', 'SAP']).default('TEAMS').describe('Looply: where the response comes from.'),
   }),
   outputSchema: ENVELOPE_SCHEMA,

@@ -12,6 +12,11 @@ export interface ExecuteOptions {
 
 const MAX_STDOUT = 16 * 1024 * 1024;
 const KILL_GRACE_MS = 3000;
+/**
+ * After the command exits, how long its pipes may stay open before the run ends anyway: a
+ * background child holding stdout would otherwise keep the run "running" as long as it lives.
+ */
+const EXIT_DRAIN_MS = 500;
 const PROGRESS_RE = /^progress:\s*(?:(\d+(?:\.\d+)?)%\s*)?(.*)$/i;
 
 /** Rejects as soon as `signal` aborts, even when the workflow ignores it. */
@@ -65,11 +70,16 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
     let pendingErr = '';
     let killTimer: NodeJS.Timeout | undefined;
     let failure: Error | undefined;
+    let finished = false;
 
+    /** SIGTERM to the whole group now, SIGKILL to what is left of it after a grace period. */
+    const endGroup = (): void => {
+      signalGroup(child.pid, 'SIGTERM');
+      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+    };
     const stop = (why: Error): void => {
       failure ??= why;
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS);
+      endGroup();
     };
     const onAbort = (): void => stop(opts.signal.reason instanceof Error ? opts.signal.reason : new WorkflowError('aborted', 'aborted'));
     opts.signal.addEventListener('abort', onAbort, { once: true });
@@ -102,9 +112,19 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
       opts.signal.removeEventListener('abort', onAbort);
       reject(new WorkflowError('run_failed', `Could not start ${def.command[0]}: ${(err as NodeJS.ErrnoException).code ?? err.message}. Check the "command" in ${def.file}.`));
     });
-    child.on('close', (code, sig) => {
+    // The run ends when the command exits: whatever it started in its group is stopped, what is
+    // already in the pipes is read, and the pipes are not waited on for longer than EXIT_DRAIN_MS.
+    child.on('exit', (code, sig) => {
+      endGroup();
+      setTimeout(() => finish(code, sig), EXIT_DRAIN_MS).unref();
+    });
+    child.on('close', (code, sig) => finish(code, sig));
+    const finish = (code: number | null, sig: NodeJS.Signals | null): void => {
+      if (finished) return;
+      finished = true;
+      child.stdout.destroy();
+      child.stderr.destroy();
       opts.signal.removeEventListener('abort', onAbort);
-      if (killTimer) clearTimeout(killTimer);
       if (pendingErr) onStderrLine(pendingErr);
       if (failure) return reject(failure);
       if (code !== 0) {
@@ -118,7 +138,7 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
       } catch {
         resolvePromise(text.trimEnd());
       }
-    });
+    };
   });
 }
 

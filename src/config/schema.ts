@@ -76,6 +76,8 @@ export const HttpConfig = z.strictObject({
   maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
   maxConcurrentPerClient: z.number().int().positive().default(1000),
   maxSessions: z.number().int().positive().default(1000),
+  /** At maxSessions, only a session with no request for this long may be ended to make room (least recently used first); else 503. */
+  evictIdleSeconds: z.number().min(0).default(300),
   sessionIdleMinutes: z.number().positive().default(30),
   oauth: z
     .strictObject({

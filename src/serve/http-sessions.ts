@@ -43,6 +43,11 @@ export class HttpSessions {
     return this.local.size;
   }
 
+  /** Whether a client listens on one of this session's GET streams here (a live session, even without POSTs). */
+  streaming(id: string): boolean {
+    return (this.streams.get(id)?.size ?? 0) > 0;
+  }
+
   /** Local copies by id with their last use here, for an eviction policy. */
   entries(): IterableIterator<[string, LocalSession]> {
     return this.local.entries();

@@ -9,6 +9,7 @@ import { createMcpServer } from '../mcp/server.js';
 import type { App } from './app.js';
 import { createAuthenticator } from './http-auth.js';
 import { LoopDelayWindow } from './loop-delay.js';
+import { pickEviction, type EvictionCandidate } from './eviction.js';
 import { HttpSessions, type LocalSession } from './http-sessions.js';
 import { allowedHostnames, hostnameOf, isLoopback, originHostname, readBody, sendError } from './http-guard.js';
 
@@ -111,12 +112,19 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     await open.transport.handle(req, res, body);
   };
 
-  /** Whether one more session may be held here: idle ones make room, else the caller answers 503. */
+  /** Whether one more session may be held here: one idle long enough makes room, else the caller answers 503. */
+  let retryAfter = 5;
   const makeRoom = (): boolean => {
-    if (sessions.size >= cfg.maxSessions) evictIdle(0);
+    if (sessions.size < cfg.maxSessions) return true;
+    const held = [...sessions.entries()].map(([id, s]): [string, EvictionCandidate] => [id, { lastSeen: s.lastSeen, busy: s.busy, streaming: sessions.streaming(id) }]);
+    const pick = pickEviction(held, cfg.evictIdleSeconds * 1000, Date.now());
+    retryAfter = pick.retryAfterSeconds;
+    if (!pick.victim) return false;
+    log.info(`http: ${cfg.maxSessions} sessions held; ending the least recently used idle one (${pick.victim.slice(0, 8)}) to make room`);
+    void sessions.end(pick.victim);
     return sessions.size < cfg.maxSessions;
   };
-  const tooMany = (res: ServerResponse): void => sendError(res, 503, -32000, 'Too many sessions; try again later', { 'retry-after': '5' });
+  const tooMany = (res: ServerResponse): void => sendError(res, 503, -32000, `Too many sessions (http.maxSessions), none idle for ${cfg.evictIdleSeconds} s; try again in ${retryAfter} s`, { 'retry-after': String(retryAfter) });
 
   /** Stateless: a new Server and transport per request (the SDK allows one request each). */
   const handleStateless = async (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void> => {
@@ -127,10 +135,6 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     await transport.handleRequest(req, res, body);
   };
 
-  const evictIdle = (idleMs: number): void => {
-    const cutoff = Date.now() - idleMs;
-    for (const [id, s] of sessions.entries()) if (s.lastSeen < cutoff && s.busy === 0) void sessions.end(id);
-  };
   const authenticate = createAuthenticator(cfg, () => resource);
   const loopDelay = new LoopDelayWindow().start();
   const sweeper = setInterval(() => void sessions.sweep(cfg.sessionIdleMinutes * 60_000).catch((err: Error) => log.warn(`http: expiring idle sessions failed: ${err.message}`)), 60_000);

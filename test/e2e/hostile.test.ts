@@ -73,7 +73,7 @@ describe('oversized messages over stdio (the SDK client closes the connection on
     try {
       let tools = (await s.client.listTools()).tools;
       // A server serves after 1 s; a slow platform's tools follow (tools/list_changed).
-      for (let i = 0; i < 300 && !tools.some((t) => t.name.startsWith('looply_n')); i++) {
+      for (let i = 0; i < 900 && !tools.some((t) => t.name.startsWith('looply_n')); i++) {
         await new Promise((r) => setTimeout(r, 100));
         tools = (await s.client.listTools()).tools;
       }

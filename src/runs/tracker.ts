@@ -40,6 +40,7 @@ export function isSettled(status: RunStatus): boolean {
 
 const CANCEL_GRACE_MS = 5000;
 const MESSAGE_WRITE_MS = 1000;
+const WRITTEN_WAIT_MS = 5000;
 
 /** Start / get / wait / cancel / list for every provider's runs, journaled as they change. */
 export class RunTracker {
@@ -86,7 +87,8 @@ export class RunTracker {
 
   /**
    * Journals and watches a run a provider started some other way (a replay). Watching begins at
-   * once (the run's first events are not missed); its updates are written after the insert.
+   * once (the run's first events are not missed); the insert is the first of the run's queued
+   * writes, its updates follow it.
    */
   async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
     const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy };
@@ -95,7 +97,9 @@ export class RunTracker {
     });
     this.track(provider, journaled, inserted);
     this.emit(journaled, true, undefined);
-    await inserted;
+    // Not awaited: this process answers from memory meanwhile, and a caller that subscribes
+    // next must not miss the run's first events while a database round trip is under way.
+    void inserted;
     return { ...journaled };
   }
 
@@ -379,13 +383,13 @@ export class RunTracker {
   private waitLive(t: Tracked, o: WaitOptions): Promise<JournalRun> {
     const settle = o.settle ?? isSettled;
     // It may have settled already (a provider that confirms a cancel synchronously).
-    if (settle(t.run.status) || o.signal?.aborted) return Promise.resolve({ ...t.run });
+    if (settle(t.run.status) || o.signal?.aborted) return this.written(t, settle);
     return new Promise((resolve) => {
       const finish = (): void => {
         timer.cancel();
         t.listeners.delete(listener);
         o.signal?.removeEventListener('abort', finish);
-        resolve({ ...t.run });
+        resolve(this.written(t, settle));
       };
       const listener: RunListener = (run, change) => {
         o.onUpdate?.(run, change);
@@ -395,6 +399,16 @@ export class RunTracker {
       t.listeners.add(listener);
       o.signal?.addEventListener('abort', finish, { once: true });
     });
+  }
+
+  /**
+   * The run as it is now — once it settled, after its writes landed (at most 5 s), so a caller
+   * told "completed" that asks another replica next reads "completed" there too.
+   */
+  private async written(t: Tracked, settle: (s: RunStatus) => boolean): Promise<JournalRun> {
+    const copy = { ...t.run };
+    if (settle(copy.status)) await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
+    return copy;
   }
 
   private waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun> {

@@ -49,7 +49,8 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
   writeFiles(dir, o.files ?? {});
   const stateDir = o.stateDir ?? join(root, 'state');
   if (o.configFile) writeFileSync(join(root, 'workflows-mcp.config.json'), JSON.stringify(o.configFile));
-  const loaded = loadConfig({ cwd: root, env: { HOME: root, ...o.env }, flags: { local: dir, stateDir, ...o.flags } });
+  const database = await testDatabaseUrl(stateDir);
+  const loaded = loadConfig({ cwd: root, env: { HOME: root, ...database, ...o.env }, flags: { local: dir, stateDir, ...o.flags } });
   const logs: string[] = [];
   const app = await createApp({ config: { ...loaded.config, logLevel: 'debug' }, secrets: loaded.secrets, live: o.live ?? false, writeLog: (l) => logs.push(l) });
   const connection = createMcpServer(app.deps);
@@ -69,6 +70,25 @@ export async function startHarness(o: HarnessOptions = {}): Promise<Harness> {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+const schemas = new Map<string, Promise<string>>();
+
+/** Which run store this run of the suite uses (test/pg/ runs it again on PostgreSQL). */
+export function journalBackend(): 'sqlite' | 'postgres' {
+  return process.env['WORKFLOWS_MCP_TEST_BACKEND'] === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/**
+ * With WORKFLOWS_MCP_TEST_BACKEND=postgres (the suite's PostgreSQL run, test/pg/), each state
+ * folder gets a schema of its own in the test file's database: a harness restarted on the same
+ * folder finds its runs again, and harnesses never see each other's.
+ */
+async function testDatabaseUrl(stateDir: string): Promise<Record<string, string>> {
+  if (journalBackend() !== 'postgres') return {};
+  let url = schemas.get(stateDir);
+  if (!url) schemas.set(stateDir, (url = (await import('./stores.js')).fileDatabase().then((d) => d.schemaUrl())));
+  return { WORKFLOWS_MCP_DATABASE_URL: await url };
 }
 
 export function text(result: CallToolResult): string {

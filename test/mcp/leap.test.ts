@@ -109,6 +109,7 @@ describe('leap through MCP', () => {
     const e = envelope(await h.call('leap_summarize_article', { url: 'https://example.com/d' }));
     const c = await h.call('cancel_run', { provider: 'leap', run_id: e['run_id'] as string });
     assert.match(text(c), /Leap cannot cancel runs/);
+    await h.app.deps.tracker.flush(); // the store is written behind the tracker's own copy
     assert.equal((await h.app.deps.tracker.store.get('leap', e['run_id'] as string))!.message, 'cancel requested; Leap cannot cancel runs; the run goes on and is watched to its real end');
     await fake.advance();
     await fake.advance();

@@ -53,6 +53,7 @@ describe('runs through MCP', () => {
     controller.abort('user pressed stop');
     await assert.rejects(call);
     await until(async () => (await h!.app.deps.tracker.get('local', runId!))?.status === 'cancelled', 5000, 'cancelled in the journal');
+    await h.app.deps.tracker.flush(); // the store is written behind the tracker's own copy
     assert.equal((await h.app.deps.tracker.store.get('local', runId!))!.status, 'cancelled');
   });
 

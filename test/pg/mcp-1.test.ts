@@ -1,0 +1,4 @@
+/** The MCP suite on PostgreSQL, first half (see suite.ts). */
+import { mcpSuiteOnPostgres } from './suite.js';
+
+await mcpSuiteOnPostgres(0, 2);

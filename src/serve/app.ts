@@ -7,12 +7,11 @@ import { Redactor } from '../core/redact.js';
 import { packageVersion } from '../core/version.js';
 import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
 import { CatalogSnapshots } from '../mcp/snapshot.js';
-import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
-import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
-import { MemorySessionStore, type SessionStore } from './session-store.js';
+import type { SessionStore } from './session-store.js';
+import { openSharedState } from './shared-state.js';
 import { startWebhooks } from './webhooks.js';
 import { openRunStore } from '../runs/store.js';
 import { SafeRunStore, secureStateDir, secureStateFiles } from '../runs/safe-store.js';
@@ -57,13 +56,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
-  const webhookTokens: WebhookTokens = new MemoryWebhookTokens();
-  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens });
+  const shared = await openSharedState(database);
+  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens });
   // Runs and snapshots may hold what platforms returned: only this user may read them.
   secureStateDir(config.stateDir, log);
   const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir, database }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
   secureStateFiles(config.stateDir, log);
-  const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log });
+  const tracker = new RunTracker({ store, providers: new Map(providers.map((p) => [p.name, p])), log, ...(shared.budgets ? { budgets: shared.budgets } : {}) });
   const leaseMs = config.state.leaseSeconds * 1000;
   // The lease first: a run we start must never look orphaned to another replica.
   await tracker.keepLease(leaseMs);
@@ -88,18 +87,16 @@ export async function createApp(opts: AppOptions): Promise<App> {
   } else await catalog.refresh();
   const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log })];
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
-  const tasks: TaskBackend = new MemoryTaskBackend();
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal); // one listener per in-flight call, by design
   const deps: McpDeps = {
     stopping: stopping.signal,
-    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks,
+    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks: shared.tasks,
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, schemas: config.schemas, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
-  const sessions: SessionStore = new MemorySessionStore();
   let closed = false;
   return {
-    config, log, redactor, deps, unavailable, sessions, database,
+    config, log, redactor, deps, unavailable, sessions: shared.sessions, database,
     stop: () => stopping.abort(),
     async close() {
       if (closed) return;
@@ -108,8 +105,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
       await tracker.close();
       await webhooks?.close();
-      await sessions.close();
-      await tasks.close();
+      await shared.close();
       await store.close();
       await database?.close();
     },

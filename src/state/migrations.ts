@@ -34,4 +34,34 @@ CREATE TABLE replicas (
 );
 `,
   },
+  {
+    version: 2,
+    name: 'shared HTTP state: sessions and their SSE events, MCP tasks, request budgets, webhook tokens',
+    sql: `
+CREATE TABLE mcp_sessions (
+  id TEXT PRIMARY KEY, principal TEXT NOT NULL, init TEXT NOT NULL,
+  created_at TIMESTAMPTZ NOT NULL DEFAULT now(), last_seen TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX mcp_sessions_by_last_seen ON mcp_sessions (last_seen);
+-- A session's SSE events in the order they were sent (bounded per session); they go with their session.
+CREATE TABLE mcp_events (
+  seq BIGSERIAL PRIMARY KEY,
+  session_id TEXT NOT NULL REFERENCES mcp_sessions (id) ON DELETE CASCADE,
+  stream_id TEXT NOT NULL, message TEXT NOT NULL
+);
+CREATE INDEX mcp_events_by_stream ON mcp_events (session_id, stream_id, seq);
+-- MCP tasks: any replica reads and cancels them; gone once expires_at passes (TTL after creation, again after the end).
+CREATE TABLE mcp_tasks (
+  task_id TEXT PRIMARY KEY, session_id TEXT, status TEXT NOT NULL, status_message TEXT,
+  ttl_ms BIGINT, poll_interval_ms INTEGER, request_id TEXT, request TEXT, result TEXT,
+  created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL, expires_at TIMESTAMPTZ
+);
+CREATE INDEX mcp_tasks_by_expiry ON mcp_tasks (expires_at);
+-- Platform request budgets every replica draws from (token buckets refilled by the database clock).
+CREATE TABLE rate_buckets (name TEXT PRIMARY KEY, tokens DOUBLE PRECISION NOT NULL, refilled_at TIMESTAMPTZ NOT NULL);
+-- Single-use webhook tokens (Leap): any replica takes one and wakes the run's owner.
+CREATE TABLE webhook_tokens (token TEXT PRIMARY KEY, provider TEXT NOT NULL, run_id TEXT, created_at TIMESTAMPTZ NOT NULL);
+CREATE INDEX webhook_tokens_by_age ON webhook_tokens (created_at);
+`,
+  },
 ];

@@ -1,0 +1,37 @@
+import { systemClock } from '../core/clock.js';
+import { PgBuckets } from '../http/shared-rate.js';
+import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
+import { PgTaskBackend } from '../mcp/tasks-pg.js';
+import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
+import { sharedBudget, type BudgetSource } from '../runs/poller.js';
+import type { Database } from '../state/database.js';
+import { MemorySessionStore, type SessionStore } from './session-store.js';
+import { PgSessionStore } from './session-store-pg.js';
+import { PgWebhookTokens } from './webhook-tokens-pg.js';
+
+/** What replicas share besides the run journal; chosen once at start, asked nothing else above. */
+export interface SharedState {
+  sessions: SessionStore;
+  tasks: TaskBackend;
+  webhookTokens: WebhookTokens;
+  /** Poll budgets drawn from buckets every replica shares; undefined: this process's own. */
+  budgets: BudgetSource | undefined;
+  close(): Promise<void>;
+}
+
+/** PostgreSQL when the app has a database (state.databaseUrl), else this process's memory. */
+export async function openSharedState(database: Database | null): Promise<SharedState> {
+  if (!database) {
+    const sessions = new MemorySessionStore();
+    const tasks = new MemoryTaskBackend();
+    return { sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, close: async () => void (await sessions.close(), await tasks.close()) };
+  }
+  const sessions = await PgSessionStore.open(database);
+  const tasks = await PgTaskBackend.open(database);
+  const buckets = new PgBuckets(database);
+  return {
+    sessions, tasks, webhookTokens: new PgWebhookTokens(database),
+    budgets: (provider, perSecond) => sharedBudget(systemClock, () => buckets.take(`poll:${provider}`, perSecond, perSecond)),
+    close: async () => void (await sessions.close(), await tasks.close()),
+  };
+}

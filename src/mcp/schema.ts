@@ -113,7 +113,8 @@ function run(fn: ValidateFunction, args: JsonObject, wrapped: boolean): { ok: tr
 }
 
 /** Ajv errors as `field: what was expected`, one per field and kind. */
-export function describeErrors(errors: ErrorObject[]): string[] {
+export function describeErrors(all: ErrorObject[]): string[] {
+  const errors = focusUnions(all);
   const out = new Set<string>();
   for (const e of errors) {
     if (e.keyword === 'if' || (e.keyword === 'anyOf' && errors.length > 1)) continue;
@@ -126,6 +127,40 @@ export function describeErrors(errors: ErrorObject[]): string[] {
     else out.add(`${at || '(arguments)'}: ${e.message ?? 'is invalid'}`);
   }
   return [...out];
+}
+
+/**
+ * A failed oneOf/anyOf reports every branch's errors ("channel: must be \"email\"", "to: is
+ * required", …). When a discriminator (a const or enum field of the value) rules out all branches
+ * but one, only that branch's errors are the agent's business.
+ */
+function focusUnions(errors: ErrorObject[]): ErrorObject[] {
+  let out = errors;
+  for (const u of errors.filter((e) => e.keyword === 'oneOf' || e.keyword === 'anyOf')) {
+    const prefix = `${u.schemaPath}/`;
+    const byBranch = new Map<string, ErrorObject[]>();
+    for (const e of out) {
+      if (!e.schemaPath.startsWith(prefix)) continue;
+      const branch = e.schemaPath.slice(prefix.length).split('/')[0]!;
+      byBranch.set(branch, [...(byBranch.get(branch) ?? []), e]);
+    }
+    const ruledOut = (list: ErrorObject[]): boolean =>
+      list.some((e) => (e.keyword === 'const' || e.keyword === 'enum') && e.instancePath.startsWith(`${u.instancePath}/`) && !e.instancePath.slice(u.instancePath.length + 1).includes('/'));
+    const left = [...byBranch.entries()].filter(([, list]) => !ruledOut(list));
+    if (byBranch.size >= 2 && left.length === 0) {
+      // No branch has this discriminator value: name the values it may take.
+      const fixed = [...byBranch.values()].map((list) => list.find((e) => e.keyword === 'const' && e.instancePath.startsWith(`${u.instancePath}/`)));
+      const at = fixed[0]?.instancePath;
+      if (at === undefined || !fixed.every((e) => e?.instancePath === at)) continue;
+      const allowedValues = fixed.map((e) => (e!.params as { allowedValue: unknown }).allowedValue);
+      out = [...out.filter((e) => e !== u && !e.schemaPath.startsWith(prefix)), { ...fixed[0]!, keyword: 'enum', params: { allowedValues } }];
+      continue;
+    }
+    if (byBranch.size < 2 || left.length !== 1) continue;
+    const keep = new Set(left[0]![1]);
+    out = out.filter((e) => e !== u && (!e.schemaPath.startsWith(prefix) || keep.has(e)));
+  }
+  return out;
 }
 
 function pointerToPath(pointer: string): string {

@@ -69,4 +69,13 @@ describe('schema hygiene', () => {
     assert.equal(d2020.validate({ t: ['a'] }).ok, true);
     assert.equal(d2020.validate({ t: ['a', 'b'] }).ok, false);
   });
+
+  it('names only the errors of the branch a discriminator picks in a oneOf, or the values it may take', () => {
+    const branch = (kind: string, field: string): Record<string, unknown> => ({ type: 'object', properties: { kind: { const: kind }, [field]: { type: 'string', minLength: 2 } }, required: ['kind', field], additionalProperties: false });
+    const p = prepareSchema({ type: 'object', properties: { place: { oneOf: [branch('room', 'room'), branch('online', 'url')] } }, required: ['place'] });
+    assert.deepEqual(p.validate({ place: { kind: 'room' } }), { ok: false, problems: ['place.room: is required'] });
+    assert.deepEqual(p.validate({ place: { kind: 'online', url: 'x' } }), { ok: false, problems: ['place.url: must NOT have fewer than 2 characters'] });
+    assert.deepEqual(p.validate({ place: { kind: 'boat' } }), { ok: false, problems: ['place.kind: must be one of "room", "online"'] });
+    assert.equal(p.validate({ place: { kind: 'room', room: '4.12' } }).ok, true);
+  });
 });

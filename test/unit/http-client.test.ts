@@ -29,9 +29,11 @@ after(() => server.close());
 const Ok = z.object({ ok: z.boolean() });
 function client(over: Partial<ConstructorParameters<typeof HttpClient>[0]> = {}) {
   const waits: number[] = [];
-  const c = new HttpClient({ provider: 'looply', baseUrl: base, headers: { 'x-api-key': 'secret-key-123' }, sleep: async (ms) => void waits.push(ms), timeoutMs: 300, ...over });
+  const c = new HttpClient({ provider: 'looply', baseUrl: base, headers: { 'x-api-key': 'secret-key-123' }, sleep: async (ms) => void waits.push(ms), timeoutMs: 5000, ...over });
   return { c, waits };
 }
+/** For the steps that never answer: a short timeout, so the test does not wait for the default. */
+const impatient = { timeoutMs: 300 };
 function setup(...s: Step[]): void {
   steps = s;
   seen = [];
@@ -88,7 +90,7 @@ describe('http pipeline', () => {
     assert.match(lost.message, /may or may not have started.*list_runs/);
     assert.equal(seen.length, 1);
     setup(silent);
-    assert.equal((await failure(client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }))).code, 'outcome_unknown');
+    assert.equal((await failure(client(impatient).c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' }))).code, 'outcome_unknown');
     assert.equal(seen.length, 1);
     setup(json(429, {}, { 'retry-after': '1' }), json(200, { ok: true }));
     await client().c.request({ method: 'POST', path: 'trigger', json: {}, schema: Ok, kind: 'start', what: 'trigger a run' });
@@ -123,7 +125,7 @@ describe('http pipeline', () => {
       setTimeout(() => res.destroy(), 1500).unref();
     };
     setup(stalls);
-    const { c } = client({ maxRetries: 0 });
+    const { c } = client({ maxRetries: 0, ...impatient });
     const slow = await failure(c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
     assert.equal(slow.code, 'timeout');
     assert.match(slow.message, /^list workflows: looply answered, but the answer did not finish arriving: timed out after 0\.3 s while reading it\./);

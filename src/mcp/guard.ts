@@ -65,3 +65,18 @@ export function capOutgoing(message: JSONRPCMessage, log: Logger): JSONRPCMessag
   if (m.id === undefined || m.method !== undefined) return null;
   return { jsonrpc: '2.0', id: m.id, error: { code: ErrorCode.InternalError, message: `The answer was ${size}, over the ${MESSAGE_MAX_BYTES / 1048576} MB this server sends in one message. Ask for less: a smaller page (limit), one run's resource, or a narrower search.` } };
 }
+
+/** How much of tools/list one page carries: a few platforms with big schemas must not push it past the cap. */
+export const TOOLS_PAGE_BYTES = 4 * 1024 * 1024;
+
+/** Where a page of `items` that starts at `start` ends: at most `maxCount` items and about `maxBytes` (one item at least). */
+export function pageEnd(items: readonly unknown[], start: number, maxCount: number, maxBytes = TOOLS_PAGE_BYTES): number {
+  let bytes = 0;
+  let end = start;
+  while (end < items.length && end - start < maxCount) {
+    bytes += measureJson(items[end], { maxDepth: 1000 }).bytes;
+    if (bytes > maxBytes && end > start) break;
+    end++;
+  }
+  return end;
+}

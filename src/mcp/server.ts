@@ -11,7 +11,7 @@ import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS, type WorkflowEntry } from './catalog.js';
-import { guardTransport } from './guard.js';
+import { guardTransport, pageEnd } from './guard.js';
 import { errorResult, runUri } from './envelope.js';
 import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
@@ -145,7 +145,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     const all = portable ? listed.map((t) => ({ ...t, inputSchema: portableSchema(t.inputSchema) as Tool['inputSchema'] })) : listed;
     const start = req.params?.cursor === undefined ? 0 : Number.parseInt(Buffer.from(req.params.cursor, 'base64url').toString('utf8'), 10);
     if (!Number.isInteger(start) || start < 0 || start > all.length) throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
-    const end = start + TOOLS_PAGE;
+    const end = pageEnd(all, start, TOOLS_PAGE); // by count, and by size: big schemas make shorter pages
     return { tools: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
   });
 

@@ -46,3 +46,26 @@ describe('a hostile platform catalog', () => {
     assert.ok((await h.client.listTools()).tools.some((t) => t.name === 'looply_deeper'));
   });
 });
+
+describe('a catalog too big for one tools/list answer', () => {
+  it('40 workflows with ~230 KB schemas each (80 tools, ~18 MB): tools/list pages by size, every page well under the 8 MB cap, all tools reachable', async () => {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 1400; i++) properties[`field_${i}`] = { type: 'string', description: 'd'.repeat(120) };
+    for (let w = 0; w < 40; w++) fake.workflows.push({ workflow_id: `wf-big-${w}`, workflow_name: `Big ${w}`, workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object', properties }, states: ['start', 'end'] });
+    h = await startHarness({ env: env(), configFile: { maxTools: 1000 } });
+    await h.app.deps.catalog.refresh();
+    const names: string[] = [];
+    let cursor: string | undefined;
+    let pages = 0;
+    do {
+      const page = await h.client.listTools(cursor === undefined ? {} : { cursor });
+      assert.ok(JSON.stringify(page).length < 6 * 1024 * 1024, `page ${pages} is ${JSON.stringify(page).length} bytes`);
+      names.push(...page.tools.map((t) => t.name));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor !== undefined);
+    assert.ok(pages >= 4, `${pages} pages`);
+    assert.equal(names.filter((n) => n.startsWith('looply_big_')).length, 80);
+    assert.equal(new Set(names).size, names.length, 'no tool twice');
+  });
+});

@@ -1,0 +1,103 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { FakeLooply } from '../fakes/looply/server.js';
+import { tempDir, until, WF, writeFiles } from '../helpers/harness.js';
+import { startHttpServer, stopServer } from '../helpers/http.js';
+import { createTestDatabase, pgUnavailable, type TestDatabase } from '../helpers/pg.js';
+
+const skip = await pgUnavailable();
+
+async function connect(url: string): Promise<Client> {
+  const client = new Client({ name: 'replica-test', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+async function call(client: Client, name: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const r = (await client.callTool({ name, arguments: args }, undefined, { timeout: 60_000 })) as CallToolResult;
+  if (!r.structuredContent) throw new Error(JSON.stringify(r.content));
+  return r.structuredContent;
+}
+
+/** Run ownership across real replicas (the built bin over HTTP) sharing one PostgreSQL database, against the Looply fake. */
+describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
+  let db: TestDatabase;
+  let fake: FakeLooply;
+  let workflows: string;
+  let configFile: string;
+  before(async () => {
+    db = await createTestDatabase();
+    fake = await new FakeLooply().start();
+    fake.workflows.push({ workflow_id: 'wf-steps', workflow_name: 'Steps', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object' }, states: ['start', 'one', 'two', 'end'], output: { done: 1 } });
+    const dir = tempDir();
+    workflows = join(dir, 'workflows');
+    writeFiles(workflows, { 'slow.workflow.mjs': WF.slow });
+    configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ state: { leaseSeconds: 2 }, runs: { waitSeconds: 0 } }));
+  });
+  after(async () => {
+    await fake?.close();
+    await db?.drop();
+  });
+
+  const replica = () => startHttpServer(['--config', configFile], { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url }, workflows);
+
+  it('kill -9 of the replica owning 50 Looply runs: another replica adopts and ends every one; exactly 50 starts', { timeout: 120_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      const ca = await connect(a.url);
+      const ids: string[] = [];
+      for (let i = 0; i < 50; i++) ids.push((await call(ca, 'looply_steps', { n: i }))['run_id'] as string);
+      assert.equal(fake.triggers.length, 50);
+      const cb = await connect(b.url);
+      const seen = await call(cb, 'list_runs', { limit: 100 });
+      assert.equal((seen['runs'] as unknown[]).length, 50, 'B sees every run A started');
+      a.child.kill('SIGKILL');
+      await new Promise((r) => a.child.once('close', r));
+      const tick = setInterval(() => fake.advance(1), 300);
+      try {
+        await until(async () => {
+          const page = await call(cb, 'list_runs', { limit: 100, status: 'completed' });
+          return (page['runs'] as unknown[]).length === 50;
+        }, 90_000, 'every run completed through B');
+      } finally {
+        clearInterval(tick);
+      }
+      for (const id of ids.slice(0, 3)) assert.deepEqual((await call(cb, 'get_run', { provider: 'looply', run_id: id }))['output'], { done: 1 });
+      assert.equal(fake.triggers.length, 50, 'zero second starts');
+      assert.equal(fake.calls['POST triggerworkflow'], 50);
+      assert.match(b.stderr(), /adopted from/);
+      await cb.close();
+    } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await stopServer(b.child);
+    }
+  });
+
+  it('a cancel sent to B reaches the run A owns at once; wait_for_run on B sees A\'s run end', { timeout: 60_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      const ca = await connect(a.url);
+      const cb = await connect(b.url);
+      const slow = await call(ca, 'local_slow', { ms: 20_000, steps: 3 });
+      const cancelled = await call(cb, 'cancel_run', { provider: 'local', run_id: slow['run_id'] });
+      assert.equal(cancelled['status'], 'cancelled', 'A stopped it within the cancel grace, not on a timer');
+      const quick = await call(ca, 'local_slow', { ms: 300, steps: 2 });
+      const waited = await call(cb, 'wait_for_run', { provider: 'local', run_id: quick['run_id'], timeout_seconds: 30 });
+      assert.equal(waited['status'], 'completed');
+      assert.deepEqual(waited['output'], { steps: 2 });
+      await ca.close();
+      await cb.close();
+    } finally {
+      await stopServer(a.child);
+      await stopServer(b.child);
+    }
+  });
+});

@@ -140,11 +140,12 @@ export class RunTracker {
 
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
+    const tracked = this.live.get(key(provider, runId));
+    if (tracked) return this.waitLive(tracked, o); // answers after the run's writes landed
     const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
-    const tracked = this.live.get(key(provider, runId));
-    return tracked ? this.waitLive(tracked, o) : this.waitJournal(current, o);
+    return this.waitJournal(current, o);
   }
 
   /** Resolves with the run once its status is no longer `from` (or null at the timeout). */
@@ -383,13 +384,13 @@ export class RunTracker {
   private waitLive(t: Tracked, o: WaitOptions): Promise<JournalRun> {
     const settle = o.settle ?? isSettled;
     // It may have settled already (a provider that confirms a cancel synchronously).
-    if (settle(t.run.status) || o.signal?.aborted) return this.written(t, settle);
+    if (settle(t.run.status) || o.signal?.aborted) return this.written(t);
     return new Promise((resolve) => {
       const finish = (): void => {
         timer.cancel();
         t.listeners.delete(listener);
         o.signal?.removeEventListener('abort', finish);
-        resolve(this.written(t, settle));
+        resolve(this.written(t));
       };
       const listener: RunListener = (run, change) => {
         o.onUpdate?.(run, change);
@@ -402,12 +403,12 @@ export class RunTracker {
   }
 
   /**
-   * The run as it is now — once it settled, after its writes landed (at most 5 s), so a caller
-   * told "completed" that asks another replica next reads "completed" there too.
+   * The run as it is now, after its writes so far landed (at most 5 s): a caller given a run id
+   * or told "completed" who asks another replica next finds the run there, in that state.
    */
-  private async written(t: Tracked, settle: (s: RunStatus) => boolean): Promise<JournalRun> {
+  private async written(t: Tracked): Promise<JournalRun> {
     const copy = { ...t.run };
-    if (settle(copy.status)) await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
+    await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
     return copy;
   }
 

@@ -145,11 +145,15 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     if (!guard(req, res)) return;
     if (path === '/healthz' && req.method === 'GET') {
       const delay = loopDelay.read();
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(JSON.stringify({
-        status: 'ok', version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight,
-        event_loop_delay_p99_ms: delay.p99_ms, event_loop_delay_max_ms: delay.max_ms, event_loop_window_s: 10, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
-      }));
+      // Still 200 without the database: runs in flight go on, and calls say what is wrong.
+      void (app.database ? app.database.ping() : Promise.resolve('none' as const)).then((database) => {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({
+          status: 'ok', database, version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight,
+          event_loop_delay_p99_ms: delay.p99_ms, event_loop_delay_max_ms: delay.max_ms, event_loop_window_s: 10, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
+        }));
+      });
+      return;
     }
     if (cfg.oauth && PRM_PATHS.includes(path) && req.method === 'GET') {
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -64,6 +64,16 @@ export class Database {
     ];
   }
 
+  /** For `/healthz`: the pool answers a query within `timeoutMs`, and LISTEN is connected. */
+  async ping(timeoutMs = 1000): Promise<'ok' | 'unreachable' | 'listen_down'> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<false>((r) => (timer = setTimeout(() => r(false), timeoutMs)));
+    const answered = await Promise.race([this.pool.query('SELECT 1').then(() => true, () => false), late]);
+    clearTimeout(timer);
+    if (!answered) return 'unreachable';
+    return this.listener.connected ? 'ok' : 'listen_down';
+  }
+
   async close(): Promise<void> {
     await this.listener.close();
     await this.pool.end().catch((err: Error) => this.log.warn(`database: closing the pool failed: ${err.message}`));

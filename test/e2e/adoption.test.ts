@@ -84,6 +84,8 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
     const a = await replica();
     const b = await replica();
     try {
+      const health = (await (await fetch(new URL('/healthz', b.url))).json()) as Record<string, unknown>;
+      assert.equal(health['database'], 'ok', '/healthz says the database answers and LISTEN is up');
       const ca = await connect(a.url);
       const cb = await connect(b.url);
       const slow = await call(ca, 'local_slow', { ms: 20_000, steps: 3 });

@@ -13,6 +13,8 @@ const LEASE_MS = 200;
  * the database's clock (replica clocks may differ), drawn in one locking statement. A replica
  * takes a few tokens at a time only where the rate is high enough to need it, and lets unused
  * ones lapse within LEASE_MS, so all replicas together never send faster than the bucket allows.
+ * The clock is read before the row lock is waited for, so a caller that waited can hold a time
+ * older than the row's: the refill time never moves back (else the same seconds refill twice).
  */
 export class PgBuckets implements SharedBuckets {
   private readonly stock = new Map<string, { n: number; until: number }>();
@@ -33,7 +35,8 @@ export class PgBuckets implements SharedBuckets {
     const lease = Math.max(1, Math.floor((perSecond * LEASE_MS) / 1000));
     const { rows } = await this.db.pool.query<{ granted: number; avail: number }>(
       `WITH cur AS (
-         SELECT least($2::float8, tokens + greatest(0, extract(epoch FROM t - refilled_at)) * $3::float8) AS avail, t
+         SELECT least($2::float8, tokens + greatest(0, extract(epoch FROM t - refilled_at)) * $3::float8) AS avail,
+           greatest(t, refilled_at) AS t
          FROM rate_buckets, clock_timestamp() AS t WHERE name = $1 FOR UPDATE OF rate_buckets),
        g AS (SELECT avail, t, least(floor(avail), $4::float8) AS n FROM cur)
        UPDATE rate_buckets b SET tokens = g.avail - g.n, refilled_at = g.t FROM g WHERE b.name = $1

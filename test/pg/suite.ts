@@ -10,7 +10,7 @@ const mcpDir = join(dirname(fileURLToPath(import.meta.url)), '../mcp');
 /**
  * The whole MCP suite (test/mcp) again, with the run journal in PostgreSQL: the same test files,
  * imported into this process with the harness switched to a fresh schema per state folder.
- * Split in `parts` so two runners share the work.
+ * Split in `parts` so the runners share the work and no file nears the per-file timeout.
  */
 export async function mcpSuiteOnPostgres(part: number, parts: number): Promise<void> {
   const why = await pgUnavailable();

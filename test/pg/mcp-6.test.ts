@@ -1,0 +1,4 @@
+/** The MCP suite on PostgreSQL, part 6 of 6 (see suite.ts): six files, so none nears the per-file timeout. */
+import { mcpSuiteOnPostgres } from './suite.js';
+
+await mcpSuiteOnPostgres(5, 6);

@@ -5,6 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { cortexFixtures } from '../fakes/cortex/fixtures.js';
+import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, until, WF, writeFiles } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
@@ -24,15 +26,18 @@ async function call(client: Client, name: string, args: Record<string, unknown>)
   return r.structuredContent;
 }
 
-/** Run ownership across real replicas (the built bin over HTTP) sharing one PostgreSQL database, against the Looply fake. */
+/** Run ownership across real replicas (the built bin over HTTP) sharing one PostgreSQL database, against the Looply and Cortex fakes. */
 describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
   let db: TestDatabase;
   let fake: FakeLooply;
+  let cortex: FakeCortex;
   let workflows: string;
   let configFile: string;
   before(async () => {
     db = await createTestDatabase();
     fake = await new FakeLooply().start();
+    cortex = await new FakeCortex().start();
+    cortex.workflows.push(...cortexFixtures());
     fake.workflows.push({ workflow_id: 'wf-steps', workflow_name: 'Steps', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object' }, states: ['start', 'one', 'two', 'end'], output: { done: 1 } });
     const dir = tempDir();
     workflows = join(dir, 'workflows');
@@ -42,19 +47,25 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
   });
   after(async () => {
     await fake?.close();
+    await cortex?.close();
     await db?.drop();
   });
 
-  const replica = () => startHttpServer(['--config', configFile], { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url }, workflows);
+  const replica = () => startHttpServer(['--config', configFile], { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url, CORTEX_API_KEY: cortex.key, CORTEX_APP_ID: cortex.appId, CORTEX_BASE_URL: cortex.url }, workflows);
 
-  it('kill -9 of the replica owning 50 Looply runs: another replica adopts and ends every one; exactly 50 starts', { timeout: 120_000 }, async () => {
+  it('kill -9 of the replica owning 50 runs (25 Looply, 25 Cortex streaming): another replica adopts and ends every one; exactly 50 starts', { timeout: 120_000 }, async () => {
     const a = await replica();
     const b = await replica();
     try {
       const ca = await connect(a.url);
-      const ids: string[] = [];
-      for (let i = 0; i < 50; i++) ids.push((await call(ca, 'looply_steps', { n: i }))['run_id'] as string);
-      assert.equal(fake.triggers.length, 50);
+      cortex.knobs.stepMs = 1500; // a Cortex run takes ~15 s: still streaming to A when A dies
+      const runs: Array<{ provider: string; id: string }> = [];
+      for (let i = 0; i < 25; i++) {
+        runs.push({ provider: 'looply', id: (await call(ca, 'looply_steps', { n: i }))['run_id'] as string });
+        runs.push({ provider: 'cortex', id: (await call(ca, 'cortex_summarize_document', { text: `doc ${i}` }))['run_id'] as string });
+      }
+      assert.equal(fake.triggers.length, 25);
+      assert.equal(cortex.starts.length, 25);
       const cb = await connect(b.url);
       const seen = await call(cb, 'list_runs', { limit: 100 });
       assert.equal((seen['runs'] as unknown[]).length, 50, 'B sees every run A started');
@@ -69,10 +80,13 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
       } finally {
         clearInterval(tick);
       }
-      for (const id of ids.slice(0, 3)) assert.deepEqual((await call(cb, 'get_run', { provider: 'looply', run_id: id }))['output'], { done: 1 });
-      assert.equal(fake.triggers.length, 50, 'zero second starts');
-      assert.equal(fake.calls['POST triggerworkflow'], 50);
-      assert.match(b.stderr(), /adopted from/);
+      for (const r of runs.slice(0, 4)) assert.deepEqual((await call(cb, 'get_run', { provider: r.provider, run_id: r.id }))['output'], r.provider === 'looply' ? { done: 1 } : { summary: 'short' });
+      assert.equal(fake.triggers.length, 25, 'zero second starts (Looply)');
+      assert.equal(fake.calls['POST triggerworkflow'], 25);
+      assert.equal(cortex.starts.length, 25, 'zero second starts (Cortex)');
+      assert.deepEqual(cortex.unexpected, []);
+      assert.match(b.stderr(), /run looply\/\S+ adopted from/);
+      assert.match(b.stderr(), /run cortex\/\S+ adopted from/, 'Cortex runs were still in flight when A died');
       await cb.close();
     } finally {
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');

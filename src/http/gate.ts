@@ -1,11 +1,17 @@
 import { sleep } from '../core/abort.js';
 import { WorkflowError } from '../core/errors.js';
+import type { SharedBuckets } from './shared-rate.js';
 
 export interface RateGateOptions {
   /** The platform's published limit; requests are paced to stay under it. */
   perMinute: number;
   now?: () => number;
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Where the allowance lives when several replicas call the same account (PostgreSQL): the
+   * limit is the platform's, not each replica's. Absent: this process's own bucket.
+   */
+  shared?: { buckets: SharedBuckets; name: string } | undefined;
 }
 
 /**
@@ -40,17 +46,24 @@ export class RateGate {
   /** Waits for a turn; fails as rate_limited when that would take longer than `maxWaitMs`. */
   async take(what: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
     for (;;) {
-      const wait = Math.max(this.pausedFor, this.refill());
-      if (wait === 0) {
-        this.tokens -= 1;
-        return;
-      }
+      const wait = Math.max(this.pausedFor, await this.turn());
+      if (wait === 0) return;
       if (wait > maxWaitMs) {
         throw new WorkflowError('rate_limited', `${what}: the platform's rate limit is reached; it accepts requests again in ${Math.ceil(wait / 1000)} s. Try again then.`);
       }
       await this.sleep(wait, signal);
       if (signal?.aborted) throw new WorkflowError('aborted', `${what} was aborted.`);
     }
+  }
+
+  /** Takes a token now (0) or says how long until one is there: from the shared bucket, else our own. */
+  private async turn(): Promise<number> {
+    if (this.pausedFor > 0) return 0; // the pause decides; take no token while paused
+    const shared = this.opts.shared;
+    if (shared) return shared.buckets.take(shared.name, this.opts.perMinute / 60, this.opts.perMinute);
+    const wait = this.refill();
+    if (wait === 0) this.tokens -= 1;
+    return wait;
   }
 
   /** Adds what accrued since the last look; returns how long until one token is there. */

@@ -1,5 +1,6 @@
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../core/log.js';
+import type { SharedBuckets } from '../http/shared-rate.js';
 import { LocalProvider } from './local/provider.js';
 import { resolve } from 'node:path';
 import type { Provider } from './types.js';
@@ -12,7 +13,7 @@ export interface ProviderSet {
 }
 
 /** One provider per configured platform; local is on unless switched off. Remote adapters load only when configured. */
-export async function createProviders(config: Config, log: Logger, opts: { webhookBase?: string | undefined; webhookTokens?: WebhookTokens | undefined } = {}): Promise<ProviderSet> {
+export async function createProviders(config: Config, log: Logger, opts: { webhookBase?: string | undefined; webhookTokens?: WebhookTokens | undefined; sharedRate?: SharedBuckets | undefined } = {}): Promise<ProviderSet> {
   const providers: Provider[] = [];
   const unavailable: ProviderSet['unavailable'] = [];
   const p = config.providers;
@@ -25,7 +26,7 @@ export async function createProviders(config: Config, log: Logger, opts: { webho
     const c = p.cortex;
     providers.push(new (await import('./cortex/provider.js')).CortexProvider({
       apiKey: c.apiKey, appId: c.appId, baseUrl: c.baseUrl, discover: c.discover, draft: c.draft, versions: c.versions,
-      filters: { search: c.search, tags: c.tags }, retentionDays: c.retentionDays, files, log,
+      filters: { search: c.search, tags: c.tags }, retentionDays: c.retentionDays, files, log, sharedRate: opts.sharedRate,
     }));
   }
   return { providers, unavailable };

@@ -57,7 +57,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
   const shared = await openSharedState(database);
-  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens });
+  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens, sharedRate: shared.rateBuckets });
   // Runs and snapshots may hold what platforms returned: only this user may read them.
   secureStateDir(config.stateDir, log);
   const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir, database }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });

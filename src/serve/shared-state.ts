@@ -1,5 +1,5 @@
 import { systemClock } from '../core/clock.js';
-import { PgBuckets } from '../http/shared-rate.js';
+import { PgBuckets, type SharedBuckets } from '../http/shared-rate.js';
 import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
 import { PgTaskBackend } from '../mcp/tasks-pg.js';
 import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
@@ -16,6 +16,8 @@ export interface SharedState {
   webhookTokens: WebhookTokens;
   /** Poll budgets drawn from buckets every replica shares; undefined: this process's own. */
   budgets: BudgetSource | undefined;
+  /** Platform request allowances (Cortex's per-minute limit) every replica draws from; undefined: each process its own. */
+  rateBuckets: SharedBuckets | undefined;
   close(): Promise<void>;
 }
 
@@ -24,13 +26,13 @@ export async function openSharedState(database: Database | null): Promise<Shared
   if (!database) {
     const sessions = new MemorySessionStore();
     const tasks = new MemoryTaskBackend();
-    return { sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, close: async () => void (await sessions.close(), await tasks.close()) };
+    return { sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, rateBuckets: undefined, close: async () => void (await sessions.close(), await tasks.close()) };
   }
   const sessions = await PgSessionStore.open(database);
   const tasks = await PgTaskBackend.open(database);
   const buckets = new PgBuckets(database);
   return {
-    sessions, tasks, webhookTokens: new PgWebhookTokens(database),
+    sessions, tasks, webhookTokens: new PgWebhookTokens(database), rateBuckets: buckets,
     budgets: (provider, perSecond) => sharedBudget(systemClock, () => buckets.take(`poll:${provider}`, perSecond, perSecond)),
     close: async () => void (await sessions.close(), await tasks.close()),
   };

@@ -4,6 +4,7 @@ import type { Logger } from '../../core/log.js';
 import { mapLimit } from '../../core/pool.js';
 import { RateGate } from '../../http/gate.js';
 import { HttpClient, type Headers, type HttpClientOptions, type OpenResponse } from '../../http/client.js';
+import type { SharedBuckets } from '../../http/shared-rate.js';
 import * as W from './wire.js';
 
 export const CORTEX_DEFAULT_BASE_URL = 'https://api.withcortex.ai';
@@ -21,6 +22,8 @@ export interface CortexClientOptions extends Omit<HttpClientOptions, 'provider' 
   appId?: string | undefined;
   baseUrl?: string | undefined;
   log?: Logger;
+  /** The account's allowance kept where every replica draws from it (see http/shared-rate.ts). */
+  sharedRate?: SharedBuckets | undefined;
 }
 
 export interface ListFilters {
@@ -47,10 +50,10 @@ export class CortexClient {
   private readonly log: Logger | undefined;
 
   constructor(opts: CortexClientOptions) {
-    const { apiKey, appId, baseUrl, ...rest } = opts;
+    const { apiKey, appId, baseUrl, sharedRate, ...rest } = opts;
     this.log = opts.log;
     const root = `${(baseUrl ?? CORTEX_DEFAULT_BASE_URL).replace(/\/+$/, '')}/apps/${encodeURIComponent(appId ?? 'c')}`;
-    this.http = new HttpClient({ gate: new RateGate({ perMinute: CORTEX_REQUESTS_PER_MINUTE }), ...rest, provider: 'cortex', baseUrl: root, headers: { authorization: `Bearer ${apiKey}` } });
+    this.http = new HttpClient({ gate: new RateGate({ perMinute: CORTEX_REQUESTS_PER_MINUTE, shared: sharedRate && { buckets: sharedRate, name: `cortex:${appId ?? 'c'}` } }), ...rest, provider: 'cortex', baseUrl: root, headers: { authorization: `Bearer ${apiKey}` } });
   }
 
   /** #6 / #1: every workflow, all pages. */

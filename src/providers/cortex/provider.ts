@@ -3,6 +3,7 @@ import { isPlainObject, parseJsonOr } from '../../core/json.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { OpenResponse } from '../../http/client.js';
+import type { SharedBuckets } from '../../http/shared-rate.js';
 import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../types.js';
 import { inputMatches, startedSince } from '../match.js';
 import { CortexCatalog, type VersionInfo } from './catalog.js';
@@ -24,6 +25,8 @@ export interface CortexProviderOptions {
   files: { roots: string[]; maxBytes: number };
   log: Logger;
   client?: CortexClient;
+  /** Shared by replicas: the account's 500 requests a minute hold for all of them together. */
+  sharedRate?: SharedBuckets | undefined;
 }
 
 const STATUS_FILTER: Partial<Record<RunStatus, string>> = { queued: 'PENDING', running: 'RUNNING', completed: 'COMPLETED', failed: 'FAILED', cancelled: 'CANCELLED' };
@@ -49,7 +52,7 @@ export class CortexProvider implements Provider {
   private readonly scopes = new Map<string, Scope>();
 
   constructor(private readonly opts: CortexProviderOptions) {
-    this.client = opts.client ?? new CortexClient({ apiKey: opts.apiKey, appId: opts.appId, baseUrl: opts.baseUrl, log: opts.log });
+    this.client = opts.client ?? new CortexClient({ apiKey: opts.apiKey, appId: opts.appId, baseUrl: opts.baseUrl, log: opts.log, sharedRate: opts.sharedRate });
     this.catalog = new CortexCatalog(this.client, {
       discover: opts.discover ?? false, draft: opts.draft ?? false, versions: opts.versions ?? 'all', filters: opts.filters ?? {}, retentionDays: opts.retentionDays, log: opts.log,
     });

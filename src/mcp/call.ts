@@ -22,7 +22,10 @@ export async function startAndAwait(
   const { deps } = ctx;
   const provider = deps.catalog.provider(target.workflow.provider);
   if (!provider) return errorResult(`Provider "${target.workflow.provider}" is not configured; list the tools again.`);
+  const unchecked = target.prepared.fallback;
   const checked = target.prepared.validate(isPlainObject(args) ? args : {});
+  // Validators compile on first use, so a schema Ajv cannot compile is found here: said once.
+  if (unchecked === null && target.prepared.fallback !== null) deps.log.warn(`${target.workflow.provider}/${target.workflow.id} v${target.version.key}: input schema does not compile (${target.prepared.fallback}); the tool accepts any object`);
   if (!checked.ok) return invalidArguments(target.toolName, checked.problems);
   let run: JournalRun;
   try {

@@ -299,7 +299,7 @@ function outputSchemaOf(v: WorkflowVersion): { outputSchema: Tool['outputSchema'
   const { $schema: _dialect, ...own } = v.outputSchema;
   if (JSON.stringify(own).includes('"$ref"')) return undefined;
   const schema = { ...ENVELOPE_SCHEMA, properties: { ...ENVELOPE_PROPERTIES, output: { anyOf: [own, { type: 'null' }, OUTPUT_NOTE_SCHEMA], description: ENVELOPE_PROPERTIES.output.description } } };
-  if (prepareSchema({ ...schema, $schema: DRAFT_07 }).fallback) return undefined;
+  if (prepareSchema({ ...schema, $schema: DRAFT_07 }).problem()) return undefined;
   return { outputSchema: identifiedSchema(schema) as unknown as Tool['outputSchema'] };
 }
 

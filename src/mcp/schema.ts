@@ -4,40 +4,49 @@ import { isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, type JsonO
 import { decodeJsonArgs } from './portable.js';
 
 // ajv ships CommonJS classes; createRequire keeps their constructors typed and callable under NodeNext.
+// Required on first compile, not at import: tools/list needs no validator, and start-up is shorter without.
 const require = createRequire(import.meta.url);
-const Ajv2020 = require('ajv/dist/2020').default as typeof import('ajv').default;
-const Ajv2019 = require('ajv/dist/2019').default as typeof import('ajv').default;
-const AjvDraft7 = require('ajv').default as typeof import('ajv').default;
-const addFormats = require('ajv-formats').default as (ajv: InstanceType<typeof AjvDraft7>) => void;
+type AjvClass = typeof import('ajv').default;
+type Ajv = InstanceType<AjvClass>;
+const CLASSES = { 2020: 'ajv/dist/2020', 2019: 'ajv/dist/2019', 7: 'ajv' } as const;
 
 const options = { strict: false, allErrors: true, validateSchema: false, useDefaults: true, coerceTypes: false } as const;
-function makeAjv(Klass: typeof AjvDraft7): InstanceType<typeof AjvDraft7> {
+// Built on first use: most processes need one dialect, and each instance costs start-up time.
+const dialects: Partial<Record<keyof typeof CLASSES, Ajv>> = {};
+function dialect(d: keyof typeof CLASSES): Ajv {
+  const made = dialects[d];
+  if (made) return made;
+  const Klass = (require(CLASSES[d]) as { default: AjvClass }).default;
+  const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => void }).default;
   const ajv = new Klass(options);
   addFormats(ajv);
-  return ajv;
-}
-// Built on first use: most processes need one dialect, and each instance costs start-up time.
-const classes = { 2020: Ajv2020, 2019: Ajv2019, 7: AjvDraft7 };
-const dialects: Partial<Record<keyof typeof classes, InstanceType<typeof AjvDraft7>>> = {};
-function dialect(d: keyof typeof classes): InstanceType<typeof AjvDraft7> {
-  return (dialects[d] ??= makeAjv(classes[d]));
+  return (dialects[d] = ajv);
 }
 
 /** The Ajv class follows `$schema`; the spec default (no `$schema`) is 2020-12. */
-function ajvFor(schema: JsonObject): InstanceType<typeof AjvDraft7> {
+function ajvFor(schema: JsonObject): Ajv {
   const declared = typeof schema['$schema'] === 'string' ? schema['$schema'] : '';
   if (/draft-0[4-7]/.test(declared)) return dialect(7);
   if (declared.includes('2019-09')) return dialect(2019);
   return dialect(2020);
 }
 
+/** How many validators were compiled in this process (tests prove compilation is lazy and once per schema). */
+export const schemaCompilations = { count: 0 };
+
 export interface PreparedSchema {
   /** What tools/list advertises: always a root `type: "object"`. */
   schema: JsonObject;
   /** The platform schema was not an object; arguments arrive as `{ input: … }` and are unwrapped. */
   wrapped: boolean;
-  /** Why the platform schema was replaced by a permissive one, when it was. */
+  /**
+   * Why the platform schema was replaced by a permissive one: known at once for a schema too deep
+   * or too big; for one Ajv cannot compile, only from its first use (`problem()` or `validate`).
+   */
   fallback: string | null;
+  /** Compiles the validator if it is not yet (once), and says why the schema is not checked, if it is not. */
+  problem(): string | null;
+  /** Checks arguments; compiles on first use. A schema that does not compile accepts any object. */
   validate: (args: JsonObject) => { ok: true; value: unknown } | { ok: false; problems: string[] };
 }
 
@@ -46,8 +55,9 @@ const cache = new Map<string, PreparedSchema>();
 
 /**
  * Makes a platform schema safe to list: one tool whose root is not an object makes SDK clients
- * reject the whole list. Keeps `$schema`, `$defs` and `additionalProperties`; compiles once per
- * distinct schema; a schema that does not compile becomes a permissive one with a reason.
+ * reject the whole list. Keeps `$schema`, `$defs` and `additionalProperties`. The validator is
+ * compiled on first use, once per distinct schema: a catalog of many distinct schemas lists
+ * without compiling any (compiling was half of start-up).
  */
 export function prepareSchema(raw: unknown): PreparedSchema {
   // Deep or huge schemas are cut off where catalogs enter (bounds.ts); this guards every other caller.
@@ -57,21 +67,40 @@ export function prepareSchema(raw: unknown): PreparedSchema {
   const hit = cache.get(cacheKey);
   if (hit) return hit;
   const { schema, wrapped } = normalise(raw);
-  let prepared: PreparedSchema;
-  try {
-    const fn = ajvFor(schema).compile(schema);
-    prepared = { schema, wrapped, fallback: null, validate: (args) => run(fn, decodeJsonArgs(schema, args), wrapped) };
-  } catch (err) {
-    prepared = permissive((err as Error).message);
-  }
+  const prepared = lazilyCompiled(schema, wrapped);
   if (cache.size > 5000) cache.clear();
   cache.set(cacheKey, prepared);
   return prepared;
 }
 
-let permissiveFn: ValidateFunction | undefined;
+function lazilyCompiled(schema: JsonObject, wrapped: boolean): PreparedSchema {
+  let fn: ValidateFunction | undefined;
+  const compile = (): ValidateFunction => {
+    if (fn) return fn;
+    schemaCompilations.count++;
+    try {
+      fn = ajvFor(schema).compile(schema);
+    } catch (err) {
+      prepared.fallback = (err as Error).message;
+      fn = permissiveFn();
+    }
+    return fn;
+  };
+  const prepared: PreparedSchema = {
+    schema,
+    wrapped,
+    fallback: null,
+    problem: () => (compile(), prepared.fallback),
+    validate: (args) => run(compile(), decodeJsonArgs(schema, args), wrapped),
+  };
+  return prepared;
+}
+
+let permissiveCompiled: ValidateFunction | undefined;
+const permissiveFn = (): ValidateFunction => (permissiveCompiled ??= dialect(2020).compile(PERMISSIVE));
+
 function permissive(why: string): PreparedSchema {
-  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, validate: (args) => run((permissiveFn ??= dialect(2020).compile(PERMISSIVE)), args, false) };
+  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, problem: () => why, validate: (args) => run(permissiveFn(), args, false) };
 }
 
 function normalise(raw: unknown): { schema: JsonObject; wrapped: boolean } {

@@ -91,7 +91,7 @@ describe('cortex input definitions → JSON Schema', () => {
       const { schema, problems } = cortexInputSchema(input, {});
       assert.deepEqual(problems, [], `seed ${seed}`);
       const prepared = prepareSchema(schema);
-      assert.equal(prepared.fallback, null, `seed ${seed}: does not compile`);
+      assert.equal(prepared.problem(), null, `seed ${seed}: does not compile`);
       assert.equal(prepared.validate(good).ok, true, `seed ${seed}: rejects ${JSON.stringify(good)} for ${JSON.stringify(input)}`);
       if (Object.keys(bad).length) assert.equal(prepared.validate({ ...good, ...bad }).ok, false, `seed ${seed}: accepts ${JSON.stringify(bad)}`);
     }
@@ -102,7 +102,7 @@ describe('cortex input definitions → JSON Schema', () => {
     for (let i = 0; i < 50; i++) deep = { nested: { type: 'object', fields: deep } };
     const a = cortexInputSchema(deep, {});
     assert.match(a.problems[0]!, /nested deeper than/);
-    assert.equal(prepareSchema(a.schema).fallback, null);
+    assert.equal(prepareSchema(a.schema).problem(), null);
     const wide = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`f${i}`, { type: 'string', optional: true }]));
     const b = cortexInputSchema(wide, {});
     assert.equal(Object.keys(b.schema['properties'] as object).length, 1000);

@@ -33,11 +33,18 @@ describe('schema hygiene', () => {
     assert.equal(bools.validate({ never: 1 }).ok, false);
   });
 
-  it('falls back to a permissive schema, with the reason, when the schema does not compile', () => {
-    const p = prepareSchema({ type: 'object', properties: { a: { $ref: '#/$defs/missing' } } });
-    assert.ok(p.fallback);
-    assert.deepEqual(p.schema, { type: 'object', additionalProperties: true });
+  it('falls back to accepting any object, with the reason, when the schema does not compile (found on first use)', () => {
+    const p = prepareSchema({ type: 'object', properties: { a: { $ref: '#/$defs/missing-ref' } } });
+    assert.equal(p.fallback, null, 'not compiled yet');
+    assert.match(p.problem()!, /missing-ref/);
+    assert.match(p.fallback!, /missing-ref/);
     assert.equal(p.validate({ anything: 1 }).ok, true);
+    const q = prepareSchema({ type: 'object', properties: { a: { $ref: '#/$defs/other-missing' } } });
+    assert.equal(q.validate({ a: 1 }).ok, true);
+    assert.match(q.fallback!, /other-missing/);
+    const deep = prepareSchema(Array.from({ length: 100 }).reduce<unknown>((inner) => ({ type: 'object', properties: { x: inner } }), { type: 'string' }));
+    assert.match(deep.fallback!, /deeper/, 'a schema too deep is known at once');
+    assert.deepEqual(deep.schema, { type: 'object', additionalProperties: true });
     assert.equal(prepareSchema('not a schema').schema['type'], 'object');
   });
 

@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
-import { InMemoryTaskStore, type TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks';
+// The store's own module: the package's tasks index also loads the high-level McpServer and zod-to-json-schema.
+import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
+import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { CallToolResult, CreateTaskResult, ServerNotification, ServerRequest, Task } from '@modelcontextprotocol/sdk/types.js';
 import { internalDetail } from '../core/errors.js';

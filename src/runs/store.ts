@@ -2,7 +2,6 @@ import { join } from 'node:path';
 import { WorkflowError } from '../core/errors.js';
 import type { Database } from '../state/database.js';
 import type { RunStore } from './journal.js';
-import { PgRunStore } from './journal-pg.js';
 import { SqliteRunStore } from './journal-sqlite.js';
 
 export interface StoreOptions {
@@ -13,7 +12,8 @@ export interface StoreOptions {
 
 /** Opens the configured run store; nothing above this function knows which one it is. */
 export async function openRunStore(o: StoreOptions): Promise<RunStore> {
-  if (o.database) return PgRunStore.open(o.database);
+  // Loaded only with a database: the PostgreSQL client is a large graph a SQLite start never needs.
+  if (o.database) return (await import('./journal-pg.js')).PgRunStore.open(o.database);
   const dbPath = join(o.stateDir, 'runs.db');
   try {
     return SqliteRunStore.open(dbPath);

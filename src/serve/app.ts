@@ -16,7 +16,7 @@ import { startWebhooks } from './webhooks.js';
 import { openRunStore } from '../runs/store.js';
 import { SafeRunStore, secureStateDir, secureStateFiles } from '../runs/safe-store.js';
 import { RunTracker } from '../runs/tracker.js';
-import { Database } from '../state/database.js';
+import type { Database } from '../state/database.js';
 
 /** How long a server waits for catalogs before it serves what is ready. */
 export const STARTUP_WAIT_MS = 1000;
@@ -52,7 +52,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   for (const s of opts.secrets) redactor.add(s);
   const log = createLogger({ redactor, stderrLevel: config.logLevel, ...(opts.writeLog ? { write: opts.writeLog } : {}) });
   // The shared state first: a wrong database URL stops the start before anything listens.
-  const database = config.state.databaseUrl ? await Database.open({ url: config.state.databaseUrl, poolSize: config.state.poolSize, log }) : null;
+  // Loaded only with a database: the PostgreSQL client is a large graph a SQLite start never needs.
+  const database = config.state.databaseUrl ? await (await import('../state/database.js')).Database.open({ url: config.state.databaseUrl, poolSize: config.state.poolSize, log }) : null;
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;

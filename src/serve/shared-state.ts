@@ -1,13 +1,10 @@
 import { systemClock } from '../core/clock.js';
-import { PgBuckets, type SharedBuckets } from '../http/shared-rate.js';
+import type { SharedBuckets } from '../http/shared-rate.js';
 import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
-import { PgTaskBackend } from '../mcp/tasks-pg.js';
 import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
 import { sharedBudget, type BudgetSource } from '../runs/poller.js';
 import type { Database } from '../state/database.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
-import { PgSessionStore } from './session-store-pg.js';
-import { PgWebhookTokens } from './webhook-tokens-pg.js';
 
 /** What replicas share besides the run journal; chosen once at start, asked nothing else above. */
 export interface SharedState {
@@ -28,6 +25,10 @@ export async function openSharedState(database: Database | null): Promise<Shared
     const tasks = new MemoryTaskBackend();
     return { sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, rateBuckets: undefined, close: async () => void (await sessions.close(), await tasks.close()) };
   }
+  // Loaded only with a database: the PostgreSQL client is a large graph a SQLite start never needs.
+  const [{ PgSessionStore }, { PgTaskBackend }, { PgBuckets }, { PgWebhookTokens }] = await Promise.all([
+    import('./session-store-pg.js'), import('../mcp/tasks-pg.js'), import('../http/shared-rate.js'), import('./webhook-tokens-pg.js'),
+  ]);
   const sessions = await PgSessionStore.open(database);
   const tasks = await PgTaskBackend.open(database);
   const buckets = new PgBuckets(database);

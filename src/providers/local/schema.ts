@@ -1,11 +1,18 @@
+import { createRequire } from 'node:module';
 import { z } from 'zod';
-import { zodToJsonSchema } from 'zod-to-json-schema';
 import { isPlainObject } from '../../core/json.js';
 import type { JSONSchema } from '../types.js';
 
 /** A zod schema of either major version, as far as we need it: something that parses. */
 export interface ParsingSchema {
   safeParse(value: unknown): { success: boolean; data?: unknown; error?: { issues?: Array<{ path: PropertyKey[]; message: string }> } };
+}
+
+type ZodToJsonSchema = typeof import('zod-to-json-schema').zodToJsonSchema;
+let converter: ZodToJsonSchema | undefined;
+/** Loaded on the first zod 3 schema only: it is 40 modules (and zod 3) most start-ups never need. */
+function zodToJsonSchema(): ZodToJsonSchema {
+  return (converter ??= (createRequire(import.meta.url)('zod-to-json-schema') as { zodToJsonSchema: ZodToJsonSchema }).zodToJsonSchema);
 }
 
 export type SchemaKind = 'zod4' | 'zod3' | 'json-schema' | 'none';
@@ -31,7 +38,7 @@ export function toJsonSchema(input: unknown): { schema: JSONSchema; parser: Pars
     const schema = z.toJSONSchema(input as z.ZodType, { io: 'input', unrepresentable: 'any' }) as JSONSchema;
     return { schema, parser: input as ParsingSchema };
   }
-  const schema = zodToJsonSchema(input as Parameters<typeof zodToJsonSchema>[0], { $refStrategy: 'none' }) as JSONSchema;
+  const schema = zodToJsonSchema()(input as Parameters<ZodToJsonSchema>[0], { $refStrategy: 'none' }) as JSONSchema;
   if (!('type' in schema) && !('properties' in schema) && !('anyOf' in schema) && !('$ref' in schema)) {
     throw new Error('zod-to-json-schema returned an empty schema for this zod v3 schema');
   }

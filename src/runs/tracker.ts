@@ -2,27 +2,17 @@ import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
-import type { JournalRun, RunQuery, RunSignal, RunStore } from './journal.js';
+import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { retryWrite, Nudges } from './signals.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
 import type { BudgetSource } from './poller.js';
+import { isSettled, mergeUpdate, runKey as key, tell, type RunListener, type Tracked } from './live-run.js';
+import { waitLive } from './live-wait.js';
+import { adoptOrphans, handOver, hearSignal, keepLease, pollCancelRequests, tellOwner, type ReplicaHost } from './adoption.js';
 
-/** `statusChanged` is false for progress-only changes (a message, a fraction). */
-export type RunListener = (run: JournalRun, change: { statusChanged: boolean; final?: boolean }) => void;
-
-interface Tracked {
-  run: JournalRun;
-  fraction: number | null;
-  listeners: Set<RunListener>;
-  observing: AbortController;
-  lastMessageWrite: number;
-  /** Ends the poller's current wait (after a cancel or resume we want to see the effect soon). */
-  wake?: () => void;
-  /** This run's journal writes, one after another so a late write never overtakes an earlier one. */
-  writes: Promise<void>;
-}
+export { isSettled, type RunListener } from './live-run.js';
 
 export interface TrackerOptions {
   store: RunStore;
@@ -33,14 +23,8 @@ export interface TrackerOptions {
   clock?: Clock;
 }
 
-/** A run is settled when waiting on it is pointless: it ended, or it waits for a person. */
-export function isSettled(status: RunStatus): boolean {
-  return isTerminal(status) || status === 'waiting';
-}
-
 const CANCEL_GRACE_MS = 5000;
 const MESSAGE_WRITE_MS = 1000;
-const WRITTEN_WAIT_MS = 5000;
 
 /** Start / get / wait / cancel / list for every provider's runs, journaled as they change. */
 export class RunTracker {
@@ -52,13 +36,16 @@ export class RunTracker {
   private readonly nudges = new Nudges();
   private readonly unsubscribe: Array<() => void>;
   private closing = false;
+  /** This tracker as lease keeping, adoption and other processes' signals see it. */
+  private readonly replica: ReplicaHost;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.watcher = new RunWatcher(this.clock, opts.log, opts.budgets);
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
-    this.unsubscribe = [opts.store.onSignal((s) => this.heard(s)), opts.store.onResync(() => this.nudges.all())];
+    this.replica = this.replicaHost();
+    this.unsubscribe = [opts.store.onSignal((s) => hearSignal(this.replica, s)), opts.store.onResync(() => this.nudges.all())];
   }
 
   /** This process's name as the owner of the runs it starts. */
@@ -141,7 +128,7 @@ export class RunTracker {
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
     const tracked = this.live.get(key(provider, runId));
-    if (tracked) return this.waitLive(tracked, o); // answers after the run's writes landed
+    if (tracked) return waitLive(tracked, o, this.clock); // answers after the run's writes landed
     const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
@@ -152,7 +139,7 @@ export class RunTracker {
   async waitForChange(provider: string, runId: string, from: RunStatus, timeoutMs: number): Promise<JournalRun | null> {
     const t = this.live.get(key(provider, runId));
     if (!t) return null;
-    const run = await this.waitLive(t, { timeoutMs, settle: (s) => s !== from });
+    const run = await waitLive(t, { timeoutMs, settle: (s) => s !== from }, this.clock);
     return run.status === from ? null : run;
   }
 
@@ -174,86 +161,56 @@ export class RunTracker {
     }
     const outcome = await impl.cancel(current);
     tracked?.wake?.();
-    if (!tracked) this.tellOwner('wake', current);
+    if (!tracked) tellOwner(this.replica, 'wake', current);
     if (!outcome.accepted) {
       // Said in the journal too; the run is still watched to its real end.
       if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked);
       return { run: (await this.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
     }
-    const run = tracked ? await this.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
+    const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, this.clock) : await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
     return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
   }
 
-  /**
-   * Takes over the runs whose owner stopped (on start, and on every lease tick): platform runs
-   * are followed to their end from where they are — never started again; runs that lived in the
-   * stopped process cannot move, so they are closed as failed, saying why. Exactly one process
-   * wins each claim.
-   */
-  async recover(): Promise<number> {
-    let adopted = 0;
-    for (const run of await this.opts.store.orphans()) {
-      if (this.closing || this.live.has(key(run.provider, run.runId))) continue;
-      const impl = this.opts.providers.get(run.provider);
-      if (!impl || !(await this.opts.store.claim(run, this.iso()))) continue;
-      const mine: JournalRun = { ...run, owner: this.owner };
-      if (impl.runsOutliveProcess) {
-        this.track(impl, mine);
-        adopted++;
-        this.opts.log.info(`run ${run.provider}/${run.runId} adopted from ${run.owner ?? 'no owner'}, which stopped; following it to its end`);
-      } else {
-        await this.write(mine, { status: 'failed', error: `server stopped while the run was in progress (the workflows-mcp server running it, ${run.owner ?? 'unknown'}, is gone; a run inside a server cannot move to another)`, endedAt: run.endedAt ?? this.iso() });
-        this.opts.log.info(`run ${run.provider}/${run.runId} was left unfinished by a stopped server; marked failed`);
-      }
-    }
-    return adopted;
+  /** Takes over the runs whose owner stopped (see `adoptOrphans`); how many it now follows. */
+  recover(): Promise<number> {
+    return adoptOrphans(this.replica);
   }
 
-  /**
-   * Renews this process's lease. When it had lapsed (the database was away), others may have
-   * adopted some of our runs: stop following those, their new owner does.
-   */
-  async keepLease(ttlMs: number): Promise<void> {
-    if (await this.opts.store.renewLease(ttlMs)) return;
-    for (const t of [...this.live.values()]) {
-      const stored = await this.opts.store.get(t.run.provider, t.run.runId);
-      if (stored && stored.owner !== this.owner) {
-        this.opts.log.warn(`run ${t.run.provider}/${t.run.runId} was adopted by ${stored.owner ?? 'another server'} while our lease lapsed; it follows the run now`);
-        t.observing.abort();
-        this.live.delete(key(t.run.provider, t.run.runId));
-      }
-    }
+  /** Renews this process's lease; drops the runs others adopted while it had lapsed. */
+  keepLease(ttlMs: number): Promise<void> {
+    return keepLease(this.replica, ttlMs);
   }
 
   /** Cancel requests other processes wrote into the journal for runs this process owns. */
-  async pollCancelRequests(): Promise<void> {
-    if (this.live.size === 0) return;
-    for (const r of await this.opts.store.cancelRequests(this.owner)) {
-      const t = this.live.get(key(r.provider, r.runId));
-      if (t && !t.run.cancelRequested) void this.cancel(r.provider, r.runId).catch((err: Error) => this.opts.log.warn(`cancel of ${r.runId} failed: ${err.message}`));
-    }
+  pollCancelRequests(): Promise<void> {
+    return pollCancelRequests(this.replica);
+  }
+
+  private replicaHost(): ReplicaHost {
+    return {
+      owner: this.owner,
+      store: this.opts.store,
+      providers: this.opts.providers,
+      log: this.opts.log,
+      live: this.live,
+      nudges: this.nudges,
+      closing: () => this.closing,
+      iso: () => this.iso(),
+      follow: (impl, run) => this.track(impl, run),
+      write: (run, u) => this.write(run, u),
+      cancel: (provider, runId) => this.cancel(provider, runId),
+      changed: (run) => this.emit(run, true, undefined),
+      fail: (t, error) => this.apply(t, { status: 'failed', error, endedAt: this.iso() }),
+      clock: this.clock,
+      hasListeners: () => this.listeners.size > 0,
+    };
   }
 
   /** Stops observing. Runs that live in this process end with it: give them a moment to say so. */
   async close(graceMs = 2000): Promise<void> {
     this.closing = true;
     for (const stop of this.unsubscribe) stop();
-    const deadline = this.clock.now() + graceMs;
-    for (const t of this.live.values()) {
-      const impl = this.opts.providers.get(t.run.provider);
-      if (impl?.runsOutliveProcess) t.observing.abort();
-    }
-    while (this.live.size > 0 && this.clock.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    for (const t of [...this.live.values()]) {
-      t.observing.abort();
-      const impl = this.opts.providers.get(t.run.provider);
-      if (!impl?.runsOutliveProcess) this.apply(t, { status: 'failed', error: 'server stopped while the run was in progress', endedAt: this.iso() });
-    }
-    const writes = [...this.live.values()].map((t) => t.writes);
-    this.live.clear();
-    await Promise.all(writes);
-    // Our platform runs go on: with the lease given up, another process adopts them at once.
-    await this.opts.store.releaseLease().catch((err: Error) => this.opts.log.warn(`journal: could not give up the lease: ${err.message}`));
+    await handOver(this.replica, graceMs);
   }
 
   /** Resolves when every journal write made so far has landed (tests, and before closing the store). */
@@ -283,31 +240,8 @@ export class RunTracker {
   wake(provider: string, runId: string): boolean {
     const t = this.live.get(key(provider, runId));
     t?.wake?.();
-    if (!t) this.tellOwner('wake', { provider, runId, owner: null });
+    if (!t) tellOwner(this.replica, 'wake', { provider, runId, owner: null });
     return t !== undefined;
-  }
-
-  /** Asks whichever process follows the run to act now (cancel it, or look at it again). */
-  private tellOwner(kind: 'cancel' | 'wake', run: Pick<JournalRun, 'provider' | 'runId' | 'owner'>): void {
-    if (!this.opts.store.signals) return;
-    this.opts.store.signal({ kind, provider: run.provider, runId: run.runId, owner: run.owner }).catch((err: Error) => this.opts.log.warn(`journal: could not signal ${kind} of ${run.runId}: ${err.message}`));
-  }
-
-  /** What other processes said: cancel or wake a run we follow; a change to one they follow. */
-  private heard(s: RunSignal): void {
-    const k = key(s.provider, s.runId);
-    const t = this.live.get(k);
-    if (s.kind === 'cancel' && t && !t.run.cancelRequested) void this.cancel(s.provider, s.runId).catch((err: Error) => this.opts.log.warn(`cancel of ${s.runId} failed: ${err.message}`));
-    else if (s.kind === 'wake') t?.wake?.();
-    else if (s.kind === 'change' && !t) {
-      this.nudges.wake(k);
-      if (this.listeners.size > 0) {
-        void this.opts.store.get(s.provider, s.runId).then(
-          (run) => run && !this.live.has(k) && this.emit(run, true, undefined),
-          (err: Error) => this.opts.log.warn(`journal: reading run ${s.runId} after a change failed: ${err.message}`),
-        );
-      }
-    }
   }
 
   /** Sends a waiting run the answer it waits for, then looks at it again soon. */
@@ -322,27 +256,13 @@ export class RunTracker {
 
   private apply(t: Tracked, u: RunUpdate): void {
     if (isTerminal(t.run.status)) return;
-    const before = t.run.status;
-    const run = t.run;
-    if (u.status !== undefined) run.status = u.status;
-    if (u.output !== undefined) run.output = u.output;
-    if (u.error !== undefined) run.error = u.error;
-    if (u.startedAt !== undefined) run.startedAt = u.startedAt;
-    if (u.endedAt !== undefined) run.endedAt = u.endedAt;
-    if (u.raw !== undefined) run.raw = u.raw;
-    if (u.fraction !== undefined) t.fraction = u.fraction;
-    if (u.step) run.steps = [...run.steps.filter((s) => s.key !== u.step!.key), u.step];
-    if (u.steps) run.steps = u.steps;
-    if (u.message !== undefined) run.message = u.message;
-    else if (u.step) run.message = u.step.name ?? u.step.key;
-    if (isTerminal(run.status) && !run.endedAt) run.endedAt = this.iso();
-    const statusChanged = run.status !== before || u.step !== undefined || (u.output !== undefined && isTerminal(run.status));
+    const statusChanged = mergeUpdate(t, u, () => this.iso());
     if (statusChanged || this.clock.now() - t.lastMessageWrite >= MESSAGE_WRITE_MS) {
       t.lastMessageWrite = this.clock.now();
       this.persist(t);
     }
-    if (isTerminal(run.status) || u.final) this.retire(t);
-    this.emit(run, statusChanged, t, u.final);
+    if (isTerminal(t.run.status) || u.final) this.retire(t);
+    this.emit(t.run, statusChanged, t, u.final);
   }
 
   private async write(run: JournalRun, u: Partial<JournalRun>): Promise<void> {
@@ -371,45 +291,7 @@ export class RunTracker {
   }
 
   private emit(run: JournalRun, statusChanged: boolean, t: Tracked | undefined, final?: boolean): void {
-    const copy = { ...run };
-    for (const l of [...(t?.listeners ?? []), ...this.listeners]) {
-      try {
-        l(copy, final ? { statusChanged, final } : { statusChanged });
-      } catch (err) {
-        this.opts.log.warn(`run listener failed: ${(err as Error).message}`);
-      }
-    }
-  }
-
-  private waitLive(t: Tracked, o: WaitOptions): Promise<JournalRun> {
-    const settle = o.settle ?? isSettled;
-    // It may have settled already (a provider that confirms a cancel synchronously).
-    if (settle(t.run.status) || o.signal?.aborted) return this.written(t);
-    return new Promise((resolve) => {
-      const finish = (): void => {
-        timer.cancel();
-        t.listeners.delete(listener);
-        o.signal?.removeEventListener('abort', finish);
-        resolve(this.written(t));
-      };
-      const listener: RunListener = (run, change) => {
-        o.onUpdate?.(run, change);
-        if (settle(run.status) || change.final) finish();
-      };
-      const timer = this.clock.setTimeout(finish, o.timeoutMs);
-      t.listeners.add(listener);
-      o.signal?.addEventListener('abort', finish, { once: true });
-    });
-  }
-
-  /**
-   * The run as it is now, after its writes so far landed (at most 5 s): a caller given a run id
-   * or told "completed" who asks another replica next finds the run there, in that state.
-   */
-  private async written(t: Tracked): Promise<JournalRun> {
-    const copy = { ...t.run };
-    await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
-    return copy;
+    tell([...(t?.listeners ?? []), ...this.listeners], run, final ? { statusChanged, final } : { statusChanged }, this.opts.log);
   }
 
   private waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun> {
@@ -420,10 +302,6 @@ export class RunTracker {
   private iso(): string {
     return new Date(this.clock.now()).toISOString();
   }
-}
-
-function key(provider: string, runId: string): string {
-  return `${provider}\u0000${runId}`;
 }
 
 function notFound(provider: string, runId: string): WorkflowError {

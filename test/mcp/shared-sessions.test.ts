@@ -47,7 +47,9 @@ for (const backend of await stateBackends()) {
       assert.deepEqual([(await healthz(0)).sessions, (await healthz(1)).sessions], [1, 1], 'each replica serves the session');
       const sid = transport.sessionId!;
       await transport.terminateSession();
-      assert.deepEqual([(await healthz(0)).sessions, (await healthz(1)).sessions], [0, 0], 'DELETE ended it on both');
+      // The replica that did not get the DELETE hears of it by a signal, a moment later.
+      const ended = async (): Promise<boolean> => (await healthz(0)).sessions === 0 && (await healthz(1)).sessions === 0;
+      await until(ended, 5000, 'DELETE to end the session on both replicas');
       const gone = await fetch(url(1), { method: 'POST', headers: { ...HEADERS, 'mcp-session-id': sid }, body: JSON.stringify({ jsonrpc: '2.0', id: 9, method: 'tools/list' }) });
       assert.equal(gone.status, 404);
       await client.close();

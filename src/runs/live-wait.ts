@@ -1,0 +1,41 @@
+import type { Clock } from '../core/clock.js';
+import type { JournalRun } from './journal.js';
+import { isSettled, type RunListener, type Tracked } from './live-run.js';
+import type { WaitOptions } from './wait.js';
+
+const WRITTEN_WAIT_MS = 5000;
+
+/**
+ * Waits on a run this process follows: resolves when it settles (or `o.settle` says so), a
+ * final update arrives, the timeout passes or `o.signal` aborts — after the run's writes landed.
+ */
+export function waitLive(t: Tracked, o: WaitOptions, clock: Clock): Promise<JournalRun> {
+  const settle = o.settle ?? isSettled;
+  // It may have settled already (a provider that confirms a cancel synchronously).
+  if (settle(t.run.status) || o.signal?.aborted) return written(t);
+  return new Promise((resolve) => {
+    const finish = (): void => {
+      timer.cancel();
+      t.listeners.delete(listener);
+      o.signal?.removeEventListener('abort', finish);
+      resolve(written(t));
+    };
+    const listener: RunListener = (run, change) => {
+      o.onUpdate?.(run, change);
+      if (settle(run.status) || change.final) finish();
+    };
+    const timer = clock.setTimeout(finish, o.timeoutMs);
+    t.listeners.add(listener);
+    o.signal?.addEventListener('abort', finish, { once: true });
+  });
+}
+
+/**
+ * The run as it is now, after its writes so far landed (at most 5 s): a caller given a run id
+ * or told "completed" who asks another replica next finds the run there, in that state.
+ */
+export async function written(t: Tracked): Promise<JournalRun> {
+  const copy = { ...t.run };
+  await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
+  return copy;
+}

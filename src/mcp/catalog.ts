@@ -226,7 +226,9 @@ export class Catalog {
   /** Rebuilds the tools and tells listeners when they changed. */
   private publish(): void {
     this.rebuild();
-    const next = stableStringify(this.entries.map((e) => e.tool));
+    // Each input schema stands in by its key (already a stable text of it): stringifying every
+    // schema again was most of this, on every refresh and at start-up.
+    const next = stableStringify(this.entries.map((e) => ({ ...e.tool, inputSchema: e.prepared.key })));
     if (next === this.fingerprint) return;
     this.fingerprint = next;
     for (const l of this.listeners) l();

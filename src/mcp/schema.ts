@@ -37,6 +37,8 @@ export const schemaCompilations = { count: 0 };
 export interface PreparedSchema {
   /** What tools/list advertises: always a root `type: "object"`. */
   schema: JsonObject;
+  /** A stable text of the schema as the platform gave it: equal keys, equal advertised schemas (a cheap fingerprint). */
+  key: string;
   /** The platform schema was not an object; arguments arrive as `{ input: … }` and are unwrapped. */
   wrapped: boolean;
   /**
@@ -52,6 +54,8 @@ export interface PreparedSchema {
 
 const PERMISSIVE: JsonObject = { type: 'object', additionalProperties: true };
 const cache = new Map<string, PreparedSchema>();
+/** By the platform's own schema object: a catalog rebuild re-prepares every tool, and measuring and keying each schema again cost more than the rest of the rebuild. */
+const byObject = new WeakMap<object, PreparedSchema>();
 
 /**
  * Makes a platform schema safe to list: one tool whose root is not an object makes SDK clients
@@ -60,6 +64,14 @@ const cache = new Map<string, PreparedSchema>();
  * without compiling any (compiling was half of start-up).
  */
 export function prepareSchema(raw: unknown): PreparedSchema {
+  const known = typeof raw === 'object' && raw !== null ? byObject.get(raw) : undefined;
+  if (known) return known;
+  const prepared = prepareUncached(raw);
+  if (typeof raw === 'object' && raw !== null) byObject.set(raw, prepared);
+  return prepared;
+}
+
+function prepareUncached(raw: unknown): PreparedSchema {
   // Deep or huge schemas are cut off where catalogs enter (bounds.ts); this guards every other caller.
   const size = measureJson(raw, { maxDepth: JSON_DEPTH_MAX, maxBytes: 1024 * 1024 });
   if (size.over) return permissive(size.over === 'depth' ? `the schema nests deeper than ${JSON_DEPTH_MAX} levels` : 'the schema is over 1 MB');
@@ -67,13 +79,13 @@ export function prepareSchema(raw: unknown): PreparedSchema {
   const hit = cache.get(cacheKey);
   if (hit) return hit;
   const { schema, wrapped } = normalise(raw);
-  const prepared = lazilyCompiled(schema, wrapped);
+  const prepared = lazilyCompiled(cacheKey, schema, wrapped);
   if (cache.size > 5000) cache.clear();
   cache.set(cacheKey, prepared);
   return prepared;
 }
 
-function lazilyCompiled(schema: JsonObject, wrapped: boolean): PreparedSchema {
+function lazilyCompiled(key: string, schema: JsonObject, wrapped: boolean): PreparedSchema {
   let fn: ValidateFunction | undefined;
   const compile = (): ValidateFunction => {
     if (fn) return fn;
@@ -88,6 +100,7 @@ function lazilyCompiled(schema: JsonObject, wrapped: boolean): PreparedSchema {
   };
   const prepared: PreparedSchema = {
     schema,
+    key,
     wrapped,
     fallback: null,
     problem: () => (compile(), prepared.fallback),
@@ -100,7 +113,7 @@ let permissiveCompiled: ValidateFunction | undefined;
 const permissiveFn = (): ValidateFunction => (permissiveCompiled ??= dialect(2020).compile(PERMISSIVE));
 
 function permissive(why: string): PreparedSchema {
-  return { schema: { ...PERMISSIVE }, wrapped: false, fallback: why, problem: () => why, validate: (args) => run(permissiveFn(), args, false) };
+  return { schema: { ...PERMISSIVE }, key: `permissive: ${why}`, wrapped: false, fallback: why, problem: () => why, validate: (args) => run(permissiveFn(), args, false) };
 }
 
 function normalise(raw: unknown): { schema: JsonObject; wrapped: boolean } {

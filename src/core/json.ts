@@ -23,11 +23,15 @@ export interface JsonMeasure {
 export function measureJson(value: unknown, limits: { maxDepth?: number; maxBytes?: number } = {}): JsonMeasure {
   const maxDepth = limits.maxDepth ?? JSON_DEPTH_MAX;
   const maxBytes = limits.maxBytes ?? Number.POSITIVE_INFINITY;
-  const stack: Array<[unknown, number]> = [[value, 0]];
+  // Two parallel stacks, not a [value, depth] pair per node: this runs over every tools/list
+  // page and every platform schema, and the pairs were most of its cost.
+  const values: unknown[] = [value];
+  const depths: number[] = [0];
   let depth = 0;
   let bytes = 0;
-  while (stack.length) {
-    const [v, d] = stack.pop()!;
+  while (values.length) {
+    const v = values.pop();
+    const d = depths.pop()!;
     if (d > depth) depth = d;
     if (depth > maxDepth) return { depth, bytes, over: 'depth' };
     if (typeof v === 'string') bytes += v.length + 2;
@@ -35,12 +39,17 @@ export function measureJson(value: unknown, limits: { maxDepth?: number; maxByte
     else if (typeof v === 'boolean' || v === null || v === undefined) bytes += 5;
     else if (Array.isArray(v)) {
       bytes += 2 + v.length;
-      for (let i = v.length - 1; i >= 0; i--) stack.push([v[i], d + 1]);
+      for (let i = v.length - 1; i >= 0; i--) {
+        values.push(v[i]);
+        depths.push(d + 1);
+      }
     } else if (typeof v === 'object') {
       bytes += 2;
-      for (const [k, x] of Object.entries(v as JsonObject)) {
+      const o = v as JsonObject;
+      for (const k of Object.keys(o)) {
         bytes += k.length + 4;
-        stack.push([x, d + 1]);
+        values.push(o[k]);
+        depths.push(d + 1);
       }
     }
     if (bytes > maxBytes) return { depth, bytes, over: 'size' };

@@ -35,6 +35,11 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     if (logLevel !== undefined && !LEVELS.includes(logLevel as Level)) throw usage(`--log-level must be one of ${LEVELS.join(', ')}`);
     const tools = flagString(args, 'tools');
     if (tools !== undefined && tools !== 'full' && tools !== 'compact') throw usage('--tools must be "full" or "compact"');
+    // The serving graph and the app start loading now, beside the config: the module loader's
+    // file reads overlap with compiling. Awaited below; until then a failure must not go unhandled.
+    const serving = command === 'serve' ? (args.flags.has('http') ? import('../serve/http.js') : import('../serve/stdio.js')) : null;
+    const appModule = import('../serve/app.js');
+    for (const p of [serving, appModule]) p?.catch(() => {});
     const { envFlag, loadConfig } = await import('../config/load.js');
     const loaded = loadConfig({
       env: io.env,
@@ -50,12 +55,12 @@ export async function runCli(argv: readonly string[], io: CliEnv): Promise<numbe
     const quiet = command !== 'serve' && logLevel === undefined && !io.env['WORKFLOWS_MCP_LOG_LEVEL'];
     // One-shot commands keep stderr for what the user asked for; warnings still show.
     const config = quiet ? { ...loaded.config, logLevel: 'warning' as const } : loaded.config;
-    // Loaded only now: --version and --help answer at once, and stdio never loads the HTTP stack.
-    // The serving modules load before the app: a workflow file may need resolve hooks, and on
-    // Node 20 every import after those waits on their thread.
-    if (command === 'serve') await (args.flags.has('http') ? import('../serve/http.js') : import('../serve/stdio.js'));
+    // Loaded only past --version and --help (they answer at once), and stdio never loads the HTTP
+    // stack. Both graphs are in before the app reads workflow files: one may need resolve hooks,
+    // and on Node 20 every import after those waits on their thread.
+    await serving;
     const commands = command === 'serve' ? null : await import('./commands.js');
-    const { createApp } = await import('../serve/app.js');
+    const { createApp } = await appModule;
     app = await createApp({ config, secrets: loaded.secrets, live: command === 'serve', writeLog: io.stderr });
     switch (command) {
       case 'serve':

@@ -1,4 +1,5 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import * as nodeModule from 'node:module';
 import { pathToFileURL } from 'node:url';
@@ -142,7 +143,10 @@ async function loadDefinition(file: string): Promise<LocalWorkflow> {
     }
     return parseCommandDefinition(file, json);
   }
-  const [source, { mtimeMs }] = await Promise.all([readFile(file, 'utf8'), stat(file)]);
+  // Synchronous on purpose: a workflow file is small and local, and fs/promises' open, fstat, read
+  // and close round trips through the thread pool cost more than the read itself (~5 ms vs ~1 ms for 50).
+  const { mtimeMs } = statSync(file);
+  const source = readFileSync(file, 'utf8');
   if (!hooksRegistered && needsResolveHooks(file, source)) await registerResolveHooks();
   // The query string makes Node load the file again after an edit instead of its cached copy.
   const mod = (await import(`${pathToFileURL(file).href}?mtime=${mtimeMs}`)) as { default?: unknown };

@@ -1,7 +1,8 @@
 /**
  * The HTTP bench's load generator, run as its own process: `sessions` MCP sessions, each with
  * `perSession` calls of `tool` at once (progress requested). Prints one JSON line: every call's
- * latency, and the failures by message.
+ * latency, the time to its first progress notification (the server has started the run: what
+ * comes after it is the workflow plus delivering the result), and the failures by message.
  */
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -15,13 +16,22 @@ const clients = await Promise.all(Array.from({ length: sessions }, async () => {
   await c.connect(new StreamableHTTPClientTransport(new URL(url!)));
   return c;
 }));
+/** This process's CPU time for the calls (after connecting): is the load generator the slow part? */
+const cpu0 = process.cpuUsage();
+const cpuMs = (u: NodeJS.CpuUsage): number => Math.round((u.user + u.system) / 1000);
 const latencies: number[] = [];
+const firstProgress: number[] = [];
 const failures: Record<string, number> = {};
 const t0 = performance.now();
 await Promise.all(clients.flatMap((c) => Array.from({ length: perSession }, async () => {
   const t = performance.now();
+  let first = true;
+  const onprogress = (): void => {
+    if (first) firstProgress.push(performance.now() - t);
+    first = false;
+  };
   try {
-    const r = await c.callTool({ name: tool!, arguments: {} }, undefined, { timeout: 300_000, onprogress: () => {} });
+    const r = await c.callTool({ name: tool!, arguments: {} }, undefined, { timeout: 300_000, onprogress });
     if (r.isError) throw new Error(`isError: ${JSON.stringify(r.content).slice(0, 80)}`);
     latencies.push(performance.now() - t);
   } catch (err) {
@@ -31,5 +41,5 @@ await Promise.all(clients.flatMap((c) => Array.from({ length: perSession }, asyn
 })));
 const wallMs = performance.now() - t0;
 await Promise.all(clients.map((c) => c.close().catch(() => {})));
-process.stdout.write(`${JSON.stringify({ latencies, failures, wallMs })}\n`);
+process.stdout.write(`${JSON.stringify({ latencies, firstProgress, failures, wallMs, cpuMs: cpuMs(process.cpuUsage(cpu0)) })}\n`);
 process.exit(0);

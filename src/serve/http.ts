@@ -4,6 +4,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { WorkflowError } from '../core/errors.js';
+import { Pacer } from '../core/pace.js';
 import { LOCAL_PRINCIPAL, type Principal } from '../mcp/principal.js';
 import { createMcpServer } from '../mcp/server.js';
 import type { App } from './app.js';
@@ -35,6 +36,8 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
   /** POSTs being answered, per principal: the concurrency limit is per caller, not per session. */
   const inFlight = new Map<string, number>();
   const log = app.log;
+  /** Requests go on a few per loop turn: a burst of them never holds up timers or /healthz. */
+  const pacer = new Pacer();
   // Known once listening (port 0 picks one): the endpoint URL, the resource it names, the 401 challenge.
   let url = '';
   let resource = '';
@@ -93,6 +96,8 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     } catch {
       return sendError(res, 400, -32700, 'Parse error: the body is not JSON');
     }
+    await pacer.turn();
+    if (res.destroyed) return; // the client went away while it queued
     if (cfg.stateless) return handleStateless(req, res, body, principal);
     let session: LocalSession;
     if (sid) {
@@ -149,7 +154,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
       void (app.database ? app.database.ping() : Promise.resolve('none' as const)).then((database) => {
         res.writeHead(200, { 'content-type': 'application/json' });
         res.end(JSON.stringify({
-          status: 'ok', database, version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight,
+          status: 'ok', database, version: app.deps.version, sessions: sessions.size, runs_in_flight: app.deps.tracker.inFlight, requests_queued: pacer.queued,
           event_loop_delay_p99_ms: delay.p99_ms, event_loop_delay_max_ms: delay.max_ms, event_loop_window_s: 10, rss_mb: Math.round(process.memoryUsage.rss() / 1048576),
         }));
       });

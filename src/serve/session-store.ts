@@ -60,10 +60,19 @@ export interface SessionStore {
 
 interface MemorySession {
   record: SessionRecord;
+  /** Every kept event, oldest first (ids only grow); those before `head` are gone. */
   events: StoredEvent[];
+  head: number;
+  /** The same events by stream, oldest first, and by id: a stream's reader never scans the others'. */
+  byStream: Map<string, StoredEvent[]>;
+  byId: Map<string, StoredEvent>;
 }
 
-/** The embedded store: one process, everything in memory (today's behaviour). */
+/**
+ * The embedded store: one process, everything in memory (today's behaviour). Reads cost what they
+ * return: with a thousand calls in flight on one session, every event wakes the session's GET
+ * stream, which must not scan the other streams' events each time.
+ */
 export class MemorySessionStore implements SessionStore {
   readonly kind = 'memory';
   private readonly sessions = new Map<string, MemorySession>();
@@ -73,7 +82,7 @@ export class MemorySessionStore implements SessionStore {
   constructor(private readonly maxEvents = EVENTS_PER_SESSION) {}
 
   async create(record: SessionRecord): Promise<void> {
-    this.sessions.set(record.id, { record: { ...record }, events: [] });
+    this.sessions.set(record.id, { record: { ...record }, events: [], head: 0, byStream: new Map(), byId: new Map() });
   }
 
   async get(id: string): Promise<SessionRecord | null> {
@@ -107,24 +116,40 @@ export class MemorySessionStore implements SessionStore {
     const id = String(++this.seq);
     const s = this.sessions.get(sessionId);
     if (!s) return id; // the session ended meanwhile: nothing will read it
-    s.events.push({ id, streamId, message });
-    if (s.events.length > this.maxEvents) s.events.splice(0, s.events.length - this.maxEvents);
+    const event: StoredEvent = { id, streamId, message };
+    s.events.push(event);
+    s.byId.set(id, event);
+    const stream = s.byStream.get(streamId);
+    if (stream) stream.push(event);
+    else s.byStream.set(streamId, [event]);
+    while (s.events.length - s.head > this.maxEvents) dropOldest(s);
+    if (s.head > this.maxEvents) (s.events = s.events.slice(s.head)), (s.head = 0);
     this.signals.emit(`event:${sessionId}`);
     return id;
   }
 
   async streamOf(sessionId: string, eventId: string): Promise<string | null> {
-    return this.sessions.get(sessionId)?.events.find((e) => e.id === eventId)?.streamId ?? null;
+    return this.sessions.get(sessionId)?.byId.get(eventId)?.streamId ?? null;
   }
 
   async eventsAfter(sessionId: string, streamId: string, afterId: string | null, limit: number): Promise<StoredEvent[]> {
+    const events = this.sessions.get(sessionId)?.byStream.get(streamId);
+    if (!events) return [];
     const after = afterId === null ? 0 : Number(afterId);
-    const events = this.sessions.get(sessionId)?.events ?? [];
-    return events.filter((e) => e.streamId === streamId && Number(e.id) > after).slice(0, limit);
+    // Ids are increasing numbers: the first one past `after` by halving.
+    let lo = 0;
+    let hi = events.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Number(events[mid]!.id) > after) hi = mid;
+      else lo = mid + 1;
+    }
+    return events.slice(lo, lo + limit);
   }
 
   async lastEventId(sessionId: string): Promise<string | null> {
-    return this.sessions.get(sessionId)?.events.at(-1)?.id ?? null;
+    const s = this.sessions.get(sessionId);
+    return s && s.events.length > s.head ? s.events[s.events.length - 1]!.id : null;
   }
 
   onEvent(sessionId: string, listener: () => void): () => void {
@@ -136,4 +161,13 @@ export class MemorySessionStore implements SessionStore {
     this.sessions.clear();
     this.signals.removeAllListeners();
   }
+}
+
+/** The session's oldest event leaves (it is also the oldest of its stream). */
+function dropOldest(s: MemorySession): void {
+  const gone = s.events[s.head++]!;
+  s.byId.delete(gone.id);
+  const stream = s.byStream.get(gone.streamId)!;
+  stream.shift();
+  if (stream.length === 0) s.byStream.delete(gone.streamId);
 }

@@ -40,6 +40,7 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
     transport,
     async handle(req, res, parsedBody) {
       const authInfo = req.auth;
+      coalesceWrites(res);
       const listener = getRequestListener((request) => transport.handleRequest(request, { parsedBody, ...(authInfo ? { authInfo } : {}) }), { overrideGlobalObjects: false });
       await listener(req, res);
     },
@@ -56,4 +57,29 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
       }
     },
   };
+}
+
+/**
+ * What one response writes within a loop turn leaves in one packet: a call's headers, priming
+ * event and first progress; its last progress, result and end. One send where there were three
+ * — with a thousand calls in flight the sends were a tenth of the server's time.
+ */
+function coalesceWrites(res: ServerResponse): void {
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
+  const cork = (): void => {
+    if (corked || res.writableEnded) return;
+    corked = true;
+    res.cork();
+    setImmediate(uncork);
+  };
+  const write = res.write;
+  res.write = function (this: ServerResponse, ...args: unknown[]): boolean {
+    cork();
+    return (write as (...a: unknown[]) => boolean).apply(this, args);
+  } as ServerResponse['write'];
+  cork(); // the headers too, when they are flushed before any event
 }

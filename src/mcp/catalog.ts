@@ -42,7 +42,6 @@ interface Stale {
   error: string | null;
 }
 
-export const META_KEY = 'io.github.workflows-mcp/workflow';
 /** How long a call to a tool listed from a snapshot waits for its platform's own listing. */
 export const FRESH_WAIT_MS = 30_000;
 const DESCRIPTION_MAX = 1000;
@@ -264,22 +263,32 @@ export class Catalog {
       description: describe(workflow, version, pinned, prepared),
       inputSchema: prepared.schema as Tool['inputSchema'],
       ...(outputSchemaOf(version) ?? {}),
-      annotations: { readOnlyHint: false, destructiveHint: destructive, idempotentHint: false, openWorldHint: true },
-      _meta: { [META_KEY]: { provider: workflow.provider, workflow_id: workflow.id, version: pinned ?? null } },
+      annotations: workflowAnnotations(destructive),
     };
     return { tool, ref, workflow, pinned, prepared };
   }
 }
 
 /**
+ * Only the hints whose value differs from what a client assumes when a hint is absent: the spec
+ * defaults `readOnlyHint` and `idempotentHint` to false, as every client reading a missing hint
+ * does. `destructiveHint` (spec default true) and `openWorldHint` (true) stay explicit: a client
+ * that reads a missing hint as false would take a real run for a safer one.
+ */
+function workflowAnnotations(destructive: boolean): Tool['annotations'] {
+  return { destructiveHint: destructive, openWorldHint: true };
+}
+
+/**
  * Short on purpose: tools/list repeats it for every tool, and the server instructions already
- * say what "running" and wait_for_run mean.
+ * say what "running" and wait_for_run mean. The line names the platform and workflow id (for
+ * run_workflow, list_runs and the workflow resources) and the version.
  */
 function describe(w: Workflow, v: WorkflowVersion, pinned: string | undefined, prepared: PreparedSchema): string {
   const own = (w.description ?? '').trim();
   const body = own.length > DESCRIPTION_MAX ? `${own.slice(0, DESCRIPTION_MAX - 1)}…` : own;
-  const which = pinned === undefined ? `latest version (now v${v.key})` : `version ${pinned}`;
-  const lines = [body, `Runs ${w.provider} workflow ${w.id}, ${which}.`];
+  const which = pinned === undefined ? ` (latest: v${v.key})` : `, version ${pinned}`;
+  const lines = [body, `Runs ${w.provider} workflow ${w.id}${which}.`];
   if (v.note) lines.push(v.note);
   if (prepared.wrapped) lines.push('Pass the workflow input as the "input" argument.');
   if (prepared.fallback) lines.push('The platform gave no usable input schema, so any object is accepted; the platform validates it.');

@@ -28,17 +28,21 @@ export interface RunEnvelope {
 }
 
 const nullableString = { type: ['string', 'null'] };
+/**
+ * Described only where the name does not say it all: tools/list repeats this on every tool that
+ * declares the envelope, and the server instructions and each result's text say what to do next.
+ */
 export const ENVELOPE_PROPERTIES = {
-  run_id: { type: 'string', description: 'The run id; pass it to get_run, wait_for_run or cancel_run.' },
+  run_id: { type: 'string' },
   provider: { type: 'string' },
   workflow_id: { type: 'string' },
-  version: { ...nullableString, description: 'The version that ran.' },
+  version: nullableString,
   status: { type: 'string', enum: [...RUN_STATUSES], description: '"running"/"queued": not done yet, call wait_for_run. "waiting": waits for a person.' },
   output: { description: "The workflow's output once completed, else null." },
-  error: { ...nullableString, description: 'Why the run failed or was cancelled.' },
+  error: nullableString,
   started_at: nullableString,
   ended_at: nullableString,
-  run_uri: { type: 'string', description: 'The run as an MCP resource (subscribe for updates).' },
+  run_uri: { type: 'string' },
 } as const;
 
 export const ENVELOPE_SCHEMA = {

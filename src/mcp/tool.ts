@@ -74,17 +74,28 @@ export function describeStaticTool(t: StaticTool): Tool {
   const hit = described.get(t);
   if (hit) return hit;
   builds++;
-  const inputSchema = z.toJSONSchema(t.input, { io: 'input' }) as Tool['inputSchema'];
+  // No `$schema`: zod writes 2020-12, which is what MCP assumes when a schema names none.
+  const { $schema: _dialect, ...inputSchema } = z.toJSONSchema(t.input, { io: 'input' }) as Tool['inputSchema'];
   const tool: Tool = {
     name: t.name,
     title: t.title,
     description: t.description,
     inputSchema,
     ...(t.outputSchema ? { outputSchema: identifiedSchema(t.outputSchema) as unknown as Tool['outputSchema'] } : {}),
-    annotations: { title: t.title, ...t.annotations },
+    annotations: listedAnnotations(t.annotations),
   };
   described.set(t, tool);
   return tool;
+}
+
+/**
+ * The hints as listed: `readOnlyHint` and `idempotentHint` only when true (false is the spec
+ * default and what any client reads from a missing hint); `destructiveHint` and `openWorldHint`
+ * as given (their spec default is true). No `title`: the tool's own `title` comes first for clients.
+ */
+function listedAnnotations(a: StaticTool['annotations']): Tool['annotations'] {
+  const { readOnlyHint, idempotentHint, ...rest } = a;
+  return { ...(readOnlyHint ? { readOnlyHint } : {}), ...(idempotentHint ? { idempotentHint } : {}), ...rest };
 }
 
 /** How many static tool descriptions were built in this process (tests check they are reused). */

@@ -62,6 +62,24 @@ describe('tools/list cost', () => {
   it('keeps workflow tool descriptions short', async () => {
     h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo } });
     const echo = (await h.client.listTools()).tools.find((t) => t.name === 'local_echo')!;
-    assert.equal(echo.description, 'Returns its input.\n\nRuns local workflow echo, latest version (now v1).');
+    assert.equal(echo.description, 'Returns its input.\n\nRuns local workflow echo (latest: v1).');
+  });
+
+  it('lists only what a client uses: no _meta, hints that differ from a missing one, no $schema on static tools', async () => {
+    h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo }, configFile: { providers: { local: { destructive: true } } } });
+    const { tools } = await h.client.listTools();
+    const echo = tools.find((t) => t.name === 'local_echo')!;
+    assert.deepEqual(echo.annotations, { destructiveHint: true, openWorldHint: true }, 'destructive and open-world (spec default true) stay explicit');
+    assert.equal(tools.find((t) => t.name === 'local_echo_v1')!.description, 'Returns its input.\n\nRuns local workflow echo, version 1.');
+    for (const t of tools) assert.equal(t._meta, undefined, t.name);
+    const byName = (n: string) => tools.find((t) => t.name === n)!;
+    assert.deepEqual(byName('get_run').annotations, { readOnlyHint: true, idempotentHint: true, openWorldHint: false });
+    assert.deepEqual(byName('run_workflow').annotations, { destructiveHint: false, openWorldHint: true });
+    assert.deepEqual(byName('cancel_run').annotations, { idempotentHint: true, destructiveHint: true, openWorldHint: true });
+    for (const t of tools.filter((x) => !x.name.startsWith('local_'))) assert.equal(t.inputSchema['$schema'], undefined, t.name);
+    // Beyond its name, title, schemas and the workflow's own description, a workflow tool costs
+    // one short line, two hints and taskSupport: tools/list repeats this for every workflow.
+    const own = ['name', 'title', 'inputSchema'].reduce((n, k) => n + JSON.stringify((echo as Record<string, unknown>)[k]).length, 0) + 'Returns its input.'.length;
+    assert.ok(JSON.stringify(echo).length - own <= 200, `${JSON.stringify(echo).length - own} bytes of overhead`);
   });
 });

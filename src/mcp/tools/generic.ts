@@ -9,7 +9,7 @@ export const runWorkflow = defineTool({
   name: 'run_workflow',
   title: 'Run any workflow',
   description:
-    'Runs any workflow in the catalog by provider and workflow id (find them with search_workflows), at its latest version unless version is given. Same behaviour and result as the workflow\'s own tool: arguments are checked against the version\'s input schema first.',
+    'Runs any workflow by provider and workflow_id (find them with search_workflows), at its latest version unless version is given: the same as calling the workflow\'s own tool.',
   toolset: 'generic',
   input: z.object({
     provider: z.string().min(1),
@@ -39,7 +39,7 @@ export const searchWorkflows = defineTool({
   name: 'search_workflows',
   title: 'Search workflows',
   description:
-    'Finds workflows in the catalog by words in their name, id or description, with their versions, tool names and (for up to 10 results) input schemas. Use it to pick a workflow for run_workflow when its own tool is not listed.',
+    'Finds workflows by words in their name, id or description: their versions, tool names and (for up to 10 results) input schemas. For run_workflow, when a workflow\'s own tool is not listed.',
   toolset: 'generic',
   input: z.object({ query: z.string().optional(), provider: z.string().optional(), limit: z.number().int().min(1).max(100).default(20) }),
   outputSchema: { type: 'object', properties: { workflows: { type: 'array', items: { type: 'object' } }, total: { type: 'integer' } }, required: ['workflows', 'total'] },
@@ -74,7 +74,7 @@ const REFRESH_ANSWER_MS = 20_000;
 export const refresh = defineTool({
   name: 'refresh',
   title: 'Refresh the workflow catalog',
-  description: 'Reads every provider\'s workflows again now (it also happens on a timer and, for local workflows, when a file changes). Returns what the catalog holds and any workflow that could not be loaded; after 20 s, what is read so far and the platforms still being read.',
+  description: 'Reads every provider\'s workflows again now (also done on a timer). Returns the catalog\'s size and any workflow that could not be loaded; after 20 s, what is read so far.',
   toolset: 'generic',
   input: z.strictObject({}), // `additionalProperties: false`: strict converters refuse an open object with no fields
   outputSchema: { type: 'object', properties: { changed: { type: 'boolean' }, workflows: { type: 'integer' }, tools: { type: 'integer' }, problems: { type: 'array' }, still_reading: { type: 'array', items: { type: 'string' } } }, required: ['changed', 'workflows', 'tools', 'problems'] },

@@ -14,7 +14,7 @@ export const handle = {
 /** A list_runs item: the envelope and who started the run (an admin sees everyone's). */
 const LISTED_RUN = {
   ...ENVELOPE_SCHEMA,
-  properties: { ...ENVELOPE_PROPERTIES, started_by: { type: ['string', 'null'], description: 'Who started the run: "local", "token" or "<issuer>#<subject>"; null for runs from elsewhere or from before this was recorded.' } },
+  properties: { ...ENVELOPE_PROPERTIES, started_by: { type: ['string', 'null'], description: '"local", "token" or "<issuer>#<subject>"; null when not recorded.' } },
 };
 
 const readOnly = { readOnlyHint: true, idempotentHint: true, openWorldHint: false } as const;
@@ -40,7 +40,7 @@ export const waitForRun = defineTool({
   name: 'wait_for_run',
   title: 'Wait for a workflow run',
   description:
-    'Waits until a workflow run ends (or waits for a person), up to timeout_seconds, sending progress meanwhile, and returns its envelope. Call it again while the status is still "running". Cancelling this call does not cancel the run; use cancel_run for that.',
+    'Waits until a workflow run ends (or waits for a person), up to timeout_seconds, and returns its envelope; call it again while the status is "running". Cancelling this call does not cancel the run.',
   toolset: 'runs',
   input: z.object({ ...handle, timeout_seconds: z.number().min(0).max(3600).optional().describe('How long to wait at most; defaults to the server wait budget.') }),
   outputSchema: ENVELOPE_SCHEMA,
@@ -75,7 +75,7 @@ export const cancelRun = defineTool({
 export const listRuns = defineTool({
   name: 'list_runs',
   title: 'List workflow runs',
-  description: 'Lists your workflow runs newest first, optionally for one provider, workflow or status: the runs you started through this server (an admin sees everyone\'s and, for a provider that keeps a history — Looply; Cortex with workflow_id — its runs started elsewhere too). Pass next_cursor back as cursor for more.',
+  description: 'Lists the runs you started through this server, newest first, optionally for one provider, workflow or status (an admin sees everyone\'s, and platform history: Looply; Cortex with workflow_id). Pass next_cursor back as cursor for more.',
   toolset: 'runs',
   input: z.object({
     provider: z.string().optional(),

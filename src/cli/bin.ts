@@ -14,7 +14,7 @@ type CompileCache = { enableCompileCache?: (dir: string) => unknown; flushCompil
  */
 function enableCompileCache(): void {
   const { enableCompileCache: enable, flushCompileCache: flush } = nodeModule as CompileCache;
-  if (!enable) return;
+  if (!enable || process.env['NODE_DISABLE_COMPILE_CACHE']) return;
   try {
     const uid = process.getuid?.();
     const dir = join(tmpdir(), `workflows-mcp-compile-cache-${uid ?? 'user'}`);

@@ -57,8 +57,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
   const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
-  const shared = await openSharedState(database);
-  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens, sharedRate: shared.rateBuckets });
+  const shared = await openSharedState(database, config.stateDir);
+  const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens, sharedRate: shared.rateBuckets, schemaCache: shared.schemaCache });
   // Runs and snapshots may hold what platforms returned: only this user may read them.
   secureStateDir(config.stateDir, log);
   const store = new SafeRunStore(await openRunStore({ stateDir: config.stateDir, database }), { redactor, maxBytes: config.runs.storeOutputMaxBytes });
@@ -78,11 +78,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   const filters = new Map<string, ProviderFilter>();
   for (const [name, block] of Object.entries(config.providers)) if (block) filters.set(name, block);
-  const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log, snapshots: new CatalogSnapshots(config.stateDir, log) });
+  const snapshots = new CatalogSnapshots(shared.snapshots, log);
+  const catalog = new Catalog({ providers, filters, toolNameMax: config.toolNameMax, log, snapshots });
   // A one-shot command needs the whole catalog; a server starts with what loads within 1 s,
   // listing each remote platform from its last known catalog until it answers; the rest
   // arrives with tools/list_changed.
   if (opts.live) {
+    await snapshots.preload(providers.filter((p) => p.capabilities.listWorkflows && p.runsOutliveProcess).map((p) => p.name));
     catalog.seed();
     await catalog.refreshWithin(STARTUP_WAIT_MS);
   } else await catalog.refresh();
@@ -105,6 +107,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       for (const stop of stops) stop();
       await Promise.all(providers.map((p) => p.close().catch((err: Error) => log.warn(`${p.name}: close failed: ${err.message}`))));
       await tracker.close();
+      await snapshots.flush();
       await webhooks?.close();
       await shared.close();
       await store.close();

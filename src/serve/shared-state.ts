@@ -1,6 +1,8 @@
 import { systemClock } from '../core/clock.js';
 import type { SharedBuckets } from '../http/shared-rate.js';
+import { FileSnapshots, type SnapshotBackend } from '../mcp/snapshot.js';
 import { MemoryTaskBackend, type TaskBackend } from '../mcp/tasks.js';
+import type { SchemaCache } from '../providers/schema-cache.js';
 import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
 import { sharedBudget, type BudgetSource } from '../runs/poller.js';
 import type { Database } from '../state/database.js';
@@ -15,25 +17,34 @@ export interface SharedState {
   budgets: BudgetSource | undefined;
   /** Platform request allowances (Cortex's per-minute limit) every replica draws from; undefined: each process its own. */
   rateBuckets: SharedBuckets | undefined;
+  /** Each platform's last catalog: in the state folder, or in the database every replica reads. */
+  snapshots: SnapshotBackend;
+  /** Platform answers that never change (version schemas), shared; undefined: each provider keeps its own. */
+  schemaCache: SchemaCache | undefined;
   close(): Promise<void>;
 }
 
 /** PostgreSQL when the app has a database (state.databaseUrl), else this process's memory. */
-export async function openSharedState(database: Database | null): Promise<SharedState> {
+export async function openSharedState(database: Database | null, stateDir: string): Promise<SharedState> {
   if (!database) {
     const sessions = new MemorySessionStore();
     const tasks = new MemoryTaskBackend();
-    return { sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, rateBuckets: undefined, close: async () => void (await sessions.close(), await tasks.close()) };
+    return {
+      sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, rateBuckets: undefined,
+      snapshots: new FileSnapshots(stateDir), schemaCache: undefined,
+      close: async () => void (await sessions.close(), await tasks.close()),
+    };
   }
   // Loaded only with a database: the PostgreSQL client is a large graph a SQLite start never needs.
-  const [{ PgSessionStore }, { PgTaskBackend }, { PgBuckets }, { PgWebhookTokens }] = await Promise.all([
-    import('./session-store-pg.js'), import('../mcp/tasks-pg.js'), import('../http/shared-rate.js'), import('./webhook-tokens-pg.js'),
+  const [{ PgSessionStore }, { PgTaskBackend }, { PgBuckets }, { PgWebhookTokens }, { PgSnapshots, PgSchemaCache }] = await Promise.all([
+    import('./session-store-pg.js'), import('../mcp/tasks-pg.js'), import('../http/shared-rate.js'), import('./webhook-tokens-pg.js'), import('./catalog-store-pg.js'),
   ]);
   const sessions = await PgSessionStore.open(database);
   const tasks = await PgTaskBackend.open(database);
   const buckets = new PgBuckets(database);
   return {
     sessions, tasks, webhookTokens: new PgWebhookTokens(database), rateBuckets: buckets,
+    snapshots: new PgSnapshots(database), schemaCache: await PgSchemaCache.open(database),
     budgets: (provider, perSecond) => sharedBudget(systemClock, () => buckets.take(`poll:${provider}`, perSecond, perSecond)),
     close: async () => void (await sessions.close(), await tasks.close()),
   };

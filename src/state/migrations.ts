@@ -64,4 +64,15 @@ CREATE TABLE webhook_tokens (token TEXT PRIMARY KEY, provider TEXT NOT NULL, run
 CREATE INDEX webhook_tokens_by_age ON webhook_tokens (created_at);
 `,
   },
+  {
+    version: 3,
+    name: 'catalog snapshots and the per-version schema cache',
+    sql: `
+-- Each remote platform's last catalog (bounded), so any replica that starts lists its tools at once.
+CREATE TABLE catalog_snapshots (provider TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at TIMESTAMPTZ NOT NULL);
+-- Platform answers that never change (a deployed or ACTIVE version's schema), read once by any replica.
+CREATE TABLE schema_cache (key TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at TIMESTAMPTZ NOT NULL, used_at TIMESTAMPTZ NOT NULL);
+CREATE INDEX schema_cache_by_use ON schema_cache (used_at);
+`,
+  },
 ];

@@ -1,10 +1,11 @@
 import { isPlainObject } from '../../core/json.js';
 import type { Logger } from '../../core/log.js';
 import { mapLimit } from '../../core/pool.js';
+import { readThrough, type SchemaCache } from '../schema-cache.js';
 import type { CatalogListing, CatalogProblem, JSONSchema, Workflow, WorkflowVersion } from '../types.js';
 import type { CortexClient, ListFilters, Scope } from './client.js';
 import { cortexInputSchema } from './schema.js';
-import type { CortexVersion, CortexWorkflow } from './wire.js';
+import { CortexVersion, type CortexWorkflow } from './wire.js';
 
 export const DRAFT = 'draft';
 const VERSION_LIST_CONCURRENCY = 16;
@@ -17,7 +18,13 @@ export interface CatalogOptions {
   /** When set, every tool gets a `retention` argument (days) that overrides this default. */
   retentionDays?: number | undefined;
   log: Logger;
+  /** Version lists and versions shared by replicas (they never change once deployed). */
+  schemaCache?: SchemaCache | undefined;
+  /** Names this account in cache keys (base URL and app). */
+  cacheScope: string;
 }
+
+const versionList = CortexVersion.array();
 
 /** What a start needs to know about a tool's version beyond its schema. */
 export interface VersionInfo {
@@ -79,7 +86,7 @@ export class CortexCatalog {
     }
     if (deployed && !listed.some((v) => v.id === deployed.id)) listed.push(deployed);
     for (const v of listed.sort((a, b) => a.version - b.version)) {
-      const input = v.input === undefined && v.id === deployed?.id ? await this.client.getVersion(scope, w.id, v.id, signal).then((full) => full.input) : v.input;
+      const input = v.input === undefined && v.id === deployed?.id ? (await this.versionOf(scope, w.id, v.id, signal)).input : v.input;
       versions.push(this.version(w.id, String(v.version), { scope, versionId: v.id }, input, v.input_default, problems, v.created_at ?? undefined));
     }
     if (this.opts.draft && scope === 'own') versions.push(this.version(w.id, DRAFT, { scope, versionId: DRAFT }, w.input, w.input_default, problems));
@@ -95,11 +102,17 @@ export class CortexCatalog {
     const key = `${id}@${deployedId}`;
     let hit = this.versionLists.get(key);
     if (!hit) {
-      hit = this.client.listVersions(id, signal);
+      hit = readThrough(this.opts.schemaCache, `cortex ${this.opts.cacheScope} versions ${id}@${deployedId}`, () => this.client.listVersions(id, signal), (v) => versionList.safeParse(v).data, this.opts.log);
       hit.catch(() => this.versionLists.delete(key)); // a failure is not cached
       this.versionLists.set(key, hit);
     }
     return hit;
+  }
+
+  /** One deployed version in full (its input when a listing left it out); never changes, so cached. */
+  private versionOf(scope: Scope, id: string, versionId: string, signal?: AbortSignal): Promise<CortexVersion> {
+    const fetch = (): Promise<CortexVersion> => this.client.getVersion(scope, id, versionId, signal);
+    return readThrough(this.opts.schemaCache, `cortex ${this.opts.cacheScope} ${scope} version ${id}@${versionId}`, fetch, (v) => CortexVersion.safeParse(v).data, this.opts.log);
   }
 
   private version(workflowId: string, key: string, at: { scope: Scope; versionId: string }, input: unknown, inputDefault: unknown, problems: CatalogProblem[], createdAt?: string): WorkflowVersion {

@@ -7,7 +7,8 @@ import type { SharedBuckets } from '../../http/shared-rate.js';
 import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../types.js';
 import { inputMatches, startedSince } from '../match.js';
 import { CortexCatalog, type VersionInfo } from './catalog.js';
-import { CortexClient, type ListFilters, type Scope } from './client.js';
+import { CORTEX_DEFAULT_BASE_URL, CortexClient, type ListFilters, type Scope } from './client.js';
+import type { SchemaCache } from '../schema-cache.js';
 import { uploadsFor } from './files.js';
 import { followStream, openRunStream, runOfState, type OpenStream } from './follow.js';
 import { runUpdateOf, statusOf, toRun } from './map.js';
@@ -27,6 +28,8 @@ export interface CortexProviderOptions {
   client?: CortexClient;
   /** Shared by replicas: the account's 500 requests a minute hold for all of them together. */
   sharedRate?: SharedBuckets | undefined;
+  /** Shared by replicas: deployed version lists and versions, read once by any of them. */
+  schemaCache?: SchemaCache | undefined;
 }
 
 const STATUS_FILTER: Partial<Record<RunStatus, string>> = { queued: 'PENDING', running: 'RUNNING', completed: 'COMPLETED', failed: 'FAILED', cancelled: 'CANCELLED' };
@@ -55,6 +58,7 @@ export class CortexProvider implements Provider {
     this.client = opts.client ?? new CortexClient({ apiKey: opts.apiKey, appId: opts.appId, baseUrl: opts.baseUrl, log: opts.log, sharedRate: opts.sharedRate });
     this.catalog = new CortexCatalog(this.client, {
       discover: opts.discover ?? false, draft: opts.draft ?? false, versions: opts.versions ?? 'all', filters: opts.filters ?? {}, retentionDays: opts.retentionDays, log: opts.log,
+      schemaCache: opts.schemaCache, cacheScope: `${opts.baseUrl ?? CORTEX_DEFAULT_BASE_URL} ${opts.appId ?? ''}`,
     });
   }
 

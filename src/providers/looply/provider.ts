@@ -4,11 +4,12 @@ import { semaphore } from '../../core/pool.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
-import { LooplyClient } from './client.js';
+import { readThrough, type SchemaCache } from '../schema-cache.js';
+import { LOOPLY_DEFAULT_BASE_URL, LooplyClient } from './client.js';
 import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
 import { structureOf, structureOfDetails, type Structure } from './structure.js';
-import type { Execution, WorkflowSummary } from './wire.js';
+import { SchemaResponse, type Execution, type WorkflowSummary } from './wire.js';
 
 export interface LooplyProviderOptions {
   apiKey: string;
@@ -20,6 +21,8 @@ export interface LooplyProviderOptions {
   /** Platform requests per second shared by all Looply polling. */
   requestsPerSecond?: number;
   client?: LooplyClient;
+  /** Shared by replicas: ACTIVE versions' schemas, read once by any of them. */
+  schemaCache?: SchemaCache | undefined;
 }
 
 const SCHEMA_CONCURRENCY = 32;
@@ -93,7 +96,9 @@ export class LooplyProvider implements Provider {
     const key = `${id}/${version}`;
     let hit = this.schemas.get(key);
     if (!hit) {
-      hit = this.client.getSchema(id, version, signal).then(({ item }) => {
+      const fetch = (): Promise<SchemaResponse> => this.client.getSchema(id, version, signal);
+      const cacheKey = `looply ${this.opts.baseUrl ?? LOOPLY_DEFAULT_BASE_URL} schema ${key}`;
+      hit = readThrough(this.opts.schemaCache, cacheKey, fetch, (v) => SchemaResponse.safeParse(v).data, this.opts.log).then(({ item }) => {
         const { schema, note } = inputSchemaOf(item.workflow_schema, item.workflow_mock_payload);
         return { key: String(version), inputSchema: this.addProfileArg(key, schema), ...(note ? { note } : {}) };
       });

@@ -36,6 +36,7 @@ export const SchemaResponse = z.looseObject({
     workflow_schema: z.unknown().optional(),
   }),
 });
+export type SchemaResponse = z.output<typeof SchemaResponse>;
 
 /** `getWorkflowById`: the workflow item; only its structure is read here (element shapes undocumented). */
 export const WorkflowResponse = z.looseObject({

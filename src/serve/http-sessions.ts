@@ -5,7 +5,7 @@ import type { Principal } from '../mcp/principal.js';
 import { createMcpServer, type McpConnection } from '../mcp/server.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { followStream, STANDALONE_STREAM } from './event-store.js';
-import { TOUCH_EVERY_MS, type SessionRecord, type SessionStore } from './session-store.js';
+import { TOUCH_EVERY_MS, type CancelledRequest, type SessionRecord, type SessionStore } from './session-store.js';
 import { createSessionTransport, type SessionTransport } from './session-transport.js';
 
 /** This replica's live copy of a session: its transport and MCP server, rebuilt from the record on any replica. */
@@ -32,10 +32,10 @@ export class HttpSessions {
   private readonly local = new Map<string, LocalSession>();
   private readonly restoring = new Map<string, Promise<LocalSession | null>>();
   private readonly streams = new Map<string, Set<() => void>>();
-  private readonly stopEnded: () => void;
+  private readonly stops: Array<() => void>;
 
   constructor(private readonly o: { deps: McpDeps; store: SessionStore; log: Logger }) {
-    this.stopEnded = o.store.onEnded((id) => void this.closeLocal(id));
+    this.stops = [o.store.onEnded((id) => void this.closeLocal(id)), o.store.onCancelRequest((c) => this.cancelHere(c))];
   }
 
   /** Local copies, for limits and /healthz. */
@@ -109,6 +109,23 @@ export class HttpSessions {
     this.o.store.touch(s.id, now).catch((err: Error) => this.o.log.warn(`http session ${s.id.slice(0, 8)}: could not record its use: ${err.message}`));
   }
 
+  /**
+   * The client's `notifications/cancelled` in this POST go to every replica: the request may be
+   * running on another one (the balancer sent the call there), and only that one can stop it.
+   */
+  relayCancels(s: LocalSession, body: unknown): void {
+    for (const m of Array.isArray(body) ? body : [body]) {
+      const c = cancelledIn(s.id, m);
+      if (c) this.o.store.cancelRequest(c).catch((err: Error) => this.o.log.warn(`http session ${s.id.slice(0, 8)}: could not pass a cancel on to the other replicas: ${err.message}`));
+    }
+  }
+
+  /** A cancel heard from any replica: as if the client had sent it here (a request not running here is ignored by the SDK). */
+  private cancelHere(c: CancelledRequest): void {
+    const s = this.local.get(c.sessionId);
+    s?.transport.transport.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: c.requestId, ...(c.reason === undefined ? {} : { reason: c.reason }) } });
+  }
+
   /** Serves a GET: the standalone stream, or a resumed one after `lastEventId`. False: unknown event id. */
   async follow(res: ServerResponse, id: string, lastEventId: string | undefined): Promise<boolean> {
     const streamId = lastEventId === undefined ? STANDALONE_STREAM : await this.o.store.streamOf(id, lastEventId);
@@ -142,7 +159,7 @@ export class HttpSessions {
 
   /** Closes this replica's copies; the sessions live on in the store for the other replicas. */
   async close(): Promise<void> {
-    this.stopEnded();
+    for (const stop of this.stops) stop();
     await Promise.all([...this.local.keys(), ...this.streams.keys()].map((id) => this.closeLocal(id)));
   }
 
@@ -178,4 +195,15 @@ export class HttpSessions {
     await s.connection.close().catch(() => {});
     this.o.log.debug(`http session ${id.slice(0, 8)} closed here (${this.local.size} here)`);
   }
+}
+
+/** A request id that long is no id a client uses; it is not passed on. */
+const REQUEST_ID_MAX = 200;
+
+function cancelledIn(sessionId: string, m: unknown): CancelledRequest | null {
+  if (typeof m !== 'object' || m === null || (m as { method?: unknown }).method !== 'notifications/cancelled') return null;
+  const params = (m as { params?: { requestId?: unknown; reason?: unknown } }).params;
+  const requestId = params?.requestId;
+  if (!((typeof requestId === 'string' && requestId.length <= REQUEST_ID_MAX) || (typeof requestId === 'number' && Number.isFinite(requestId)))) return null;
+  return { sessionId, requestId, ...(typeof params?.reason === 'string' ? { reason: params.reason } : {}) };
 }

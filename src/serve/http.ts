@@ -112,6 +112,7 @@ export async function serveHttp(app: App): Promise<HttpHandle> {
     }
     const open = session;
     sessions.seen(open);
+    sessions.relayCancels(open, body);
     open.busy++;
     res.on('close', () => void open.busy--);
     await open.transport.handle(req, res, body);

@@ -1,10 +1,12 @@
 import { EventEmitter } from 'node:events';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Database } from '../state/database.js';
-import { EVENTS_PER_SESSION, type SessionRecord, type SessionStore, type StoredEvent } from './session-store.js';
+import { EVENTS_PER_SESSION, type CancelledRequest, type SessionRecord, type SessionStore, type StoredEvent } from './session-store.js';
 
 /** Bounding a session's events costs a DELETE: done every this many events per session. */
 const PRUNE_EVERY = 100;
+/** A cancel's reason travels in a NOTIFY payload (at most 8,000 bytes): it is cut to this. */
+const REASON_MAX = 500;
 
 interface SessionRow {
   id: string;
@@ -25,10 +27,12 @@ export class PgSessionStore implements SessionStore {
   private readonly stops: Array<() => void> = [];
   private readonly endedChannel: string;
   private readonly eventChannel: string;
+  private readonly cancelChannel: string;
 
   private constructor(private readonly db: Database) {
     this.endedChannel = db.channel('wm_session_ended');
     this.eventChannel = db.channel('wm_session_event');
+    this.cancelChannel = db.channel('wm_session_cancel');
   }
 
   static async open(db: Database): Promise<PgSessionStore> {
@@ -38,6 +42,10 @@ export class PgSessionStore implements SessionStore {
       store.signals.emit('ended', id);
     }));
     store.stops.push(await db.listener.listen(store.eventChannel, (id) => store.signals.emit(`event:${id}`)));
+    store.stops.push(await db.listener.listen(store.cancelChannel, (payload) => {
+      const c = cancelOf(payload);
+      if (c) store.signals.emit('cancel', c);
+    }));
     // Notifications sent while the LISTEN connection was down are lost: every stream reads again.
     store.stops.push(db.listener.onReconnect(() => {
       for (const name of store.signals.eventNames()) if (typeof name === 'string' && name.startsWith('event:')) store.signals.emit(name);
@@ -72,6 +80,16 @@ export class PgSessionStore implements SessionStore {
   onEnded(listener: (id: string) => void): () => void {
     this.signals.on('ended', listener);
     return () => void this.signals.off('ended', listener);
+  }
+
+  async cancelRequest(c: CancelledRequest): Promise<void> {
+    const payload = { s: c.sessionId, r: c.requestId, ...(c.reason === undefined ? {} : { why: c.reason.slice(0, REASON_MAX) }) };
+    await this.db.pool.query('SELECT pg_notify($1, $2)', [this.cancelChannel, JSON.stringify(payload)]);
+  }
+
+  onCancelRequest(listener: (c: CancelledRequest) => void): () => void {
+    this.signals.on('cancel', listener);
+    return () => void this.signals.off('cancel', listener);
   }
 
   async appendEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {
@@ -130,3 +148,13 @@ export class PgSessionStore implements SessionStore {
   }
 }
 
+
+function cancelOf(payload: string): CancelledRequest | null {
+  try {
+    const p = JSON.parse(payload) as { s?: unknown; r?: unknown; why?: unknown };
+    if (typeof p.s !== 'string' || (typeof p.r !== 'string' && typeof p.r !== 'number')) return null;
+    return { sessionId: p.s, requestId: p.r, ...(typeof p.why === 'string' ? { reason: p.why } : {}) };
+  } catch {
+    return null;
+  }
+}

@@ -24,6 +24,13 @@ export interface StoredEvent {
   message: JSONRPCMessage;
 }
 
+/** A client's `notifications/cancelled` for one of its requests, as every replica hears it. */
+export interface CancelledRequest {
+  sessionId: string;
+  requestId: string | number;
+  reason?: string;
+}
+
 /** Events kept per session; the oldest go first, so no session grows without limit. */
 export const EVENTS_PER_SESSION = 2000;
 /** How often a busy session's last-seen time is written (idle expiry is counted in minutes). */
@@ -45,6 +52,9 @@ export interface SessionStore {
   expire(cutoff: number): Promise<number>;
   /** Called with the id of every session that ends, here or on another replica. */
   onEnded(listener: (id: string) => void): () => void;
+  /** Tells every replica (this one too) that the client cancelled a request: the one running it stops it. */
+  cancelRequest(c: CancelledRequest): Promise<void>;
+  onCancelRequest(listener: (c: CancelledRequest) => void): () => void;
 
   appendEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string>;
   /** The stream an event belongs to, when it is one of this session's (else null). */
@@ -110,6 +120,15 @@ export class MemorySessionStore implements SessionStore {
   onEnded(listener: (id: string) => void): () => void {
     this.signals.on('ended', listener);
     return () => void this.signals.off('ended', listener);
+  }
+
+  async cancelRequest(c: CancelledRequest): Promise<void> {
+    this.signals.emit('cancel', c);
+  }
+
+  onCancelRequest(listener: (c: CancelledRequest) => void): () => void {
+    this.signals.on('cancel', listener);
+    return () => void this.signals.off('cancel', listener);
   }
 
   async appendEvent(sessionId: string, streamId: string, message: JSONRPCMessage): Promise<string> {

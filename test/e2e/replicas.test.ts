@@ -103,6 +103,24 @@ describe('three replicas over one PostgreSQL, no sticky sessions', { skip }, () 
     assert.equal(gone.status, 404, 'DELETE on C ended the session on A too');
   });
 
+  it("a client's notifications/cancelled that reaches B cancels the call A is running, and its run", async () => {
+    const init = await fetch(replicas[0]!.url, { method: 'POST', headers: HEADERS, body: JSON.stringify(INIT) });
+    await init.text();
+    const headers = { ...HEADERS, 'mcp-session-id': init.headers.get('mcp-session-id')!, 'mcp-protocol-version': '2025-11-25' };
+    await (await fetch(replicas[1]!.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+    const res = await fetch(replicas[0]!.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 11, method: 'tools/call', params: { name: 'local_long', arguments: {}, _meta: { progressToken: 'c' } } }) });
+    const reader = res.body!.getReader();
+    let seen = '';
+    while (!/notifications\/progress/.test(seen)) seen += new TextDecoder().decode((await reader.read()).value);
+    const cancel = await fetch(replicas[1]!.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 11, reason: 'the user changed their mind' } }) });
+    assert.equal(cancel.status, 202);
+    const c = await client(2);
+    const listed = (envelope(await call(c, 'list_runs', { provider: 'local', workflow_id: 'long', limit: 1 }))['runs'] as Array<Record<string, unknown>>)[0]!;
+    const ended = envelope(await call(c, 'wait_for_run', { provider: 'local', run_id: listed['run_id'], timeout_seconds: 15 }));
+    assert.equal(ended['status'], 'cancelled', `A cancelled the run when the client's cancel reached B: ${JSON.stringify(ended)}`);
+    await reader.cancel().catch(() => {});
+  });
+
   it('two replicas polling one Looply fake stay within its 5 requests/s together', async () => {
     const [a, b] = [await client(0), await client(1)];
     await Promise.all([a, b].flatMap((c) => Array.from({ length: 15 }, () => call(c, 'looply_poll_me', { n: 1 }))));

@@ -3,6 +3,8 @@ import { dirname } from 'node:path';
 import type { Run } from '../providers/types.js';
 import { decodeCursor, encodeCursor, insertValues, rowToRun, updateValues, type JournalRun, type RunQuery, type RunSignal, type RunStore, type StoreCheck } from './journal.js';
 import { newOwner, ownerAlive, ownerClosed } from './owner.js';
+import { WriteBatch } from './sqlite-batch.js';
+import { WalCheckpointer } from './sqlite-checkpoint.js';
 import { openSqlite, type SqliteDb } from './sqlite-engine.js';
 
 const SCHEMA = `
@@ -20,14 +22,23 @@ CREATE INDEX IF NOT EXISTS runs_unfinished ON runs (status) WHERE status IN ('qu
 /** After the column exists (a journal file from before principals gets it added). */
 const STARTED_BY_INDEX = 'CREATE INDEX IF NOT EXISTS runs_by_starter ON runs (started_by, created_at DESC)';
 
-/** The run journal in one SQLite file (WAL), shared safely by every server using the state dir. */
+/**
+ * The run journal in one SQLite file (WAL), shared safely by every server using the state dir.
+ * Inserts and updates are group-committed once per event-loop turn (`WriteBatch`); every other
+ * method first commits what is queued. WAL checkpoints run on a thread (`WalCheckpointer`).
+ */
 export class SqliteRunStore implements RunStore {
   /** `host:pid#instance`: another process on this host tells whether we are alive by the pid. */
   readonly owner = newOwner();
   /** Processes sharing the file find changes by reading it. */
   readonly signals = false;
+  private readonly checkpointer: WalCheckpointer | null;
+  private readonly batch: WriteBatch;
 
-  private constructor(private readonly db: SqliteDb, private readonly path: string) {}
+  private constructor(private readonly db: SqliteDb, private readonly path: string) {
+    this.checkpointer = path === ':memory:' ? null : new WalCheckpointer(path, (pages) => db.exec(`PRAGMA wal_autocheckpoint = ${pages}`));
+    this.batch = new WriteBatch(db, (n) => this.checkpointer?.committed(n));
+  }
 
   static open(path: string): SqliteRunStore {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -43,26 +54,40 @@ export class SqliteRunStore implements RunStore {
   }
 
   async insert(run: Run, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
-    this.db
+    const values = insertValues(run, owner, now, startedBy);
+    return this.batch.write(() => this.db
       .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by)
         VALUES (@provider, @runId, @workflowId, @version, @status, @input, @output, @error, @raw, @createdAt, @startedAt, @endedAt, @now, @owner, @startedBy)
         ON CONFLICT (provider, run_id) DO NOTHING`)
-      .run(insertValues(run, owner, now, startedBy));
+      .run(values));
   }
 
   async update(run: JournalRun, now: string): Promise<void> {
-    this.db
+    const values = updateValues(run, now);
+    return this.batch.write(() => this.db
       .prepare(`UPDATE runs SET status = @status, output = @output, error = @error, message = @message, steps = @steps, raw = @raw,
         started_at = @startedAt, ended_at = @endedAt, updated_at = @now, cancel_requested = @cancel WHERE provider = @provider AND run_id = @runId`)
-      .run(updateValues(run, now));
+      .run(values));
+  }
+
+  /** Statements and transactions written so far: writes made in one turn share a transaction. */
+  get writes(): { transactions: number; statements: number } {
+    return { ...this.batch.counts };
+  }
+
+  /** WAL checkpoints done off the event loop (tests). */
+  get checkpoints(): number {
+    return this.checkpointer?.checkpoints ?? 0;
   }
 
   async get(provider: string, runId: string): Promise<JournalRun | undefined> {
+    this.batch.flush();
     const row = this.db.prepare('SELECT * FROM runs WHERE provider = ? AND run_id = ?').get(provider, runId);
     return row ? rowToRun(row) : undefined;
   }
 
   async list(q: RunQuery): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
+    this.batch.flush();
     const where: string[] = [];
     const params: unknown[] = [];
     if (q.provider) (where.push('provider = ?'), params.push(q.provider));
@@ -78,23 +103,28 @@ export class SqliteRunStore implements RunStore {
   }
 
   async unfinished(): Promise<JournalRun[]> {
+    this.batch.flush();
     return this.db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting', 'unknown') ORDER BY created_at`).all().map(rowToRun);
   }
 
   async requestCancel(provider: string, runId: string, now: string): Promise<void> {
+    this.batch.flush();
     this.db.prepare('UPDATE runs SET cancel_requested = 1, updated_at = ? WHERE provider = ? AND run_id = ?').run(now, provider, runId);
   }
 
   async cancelRequests(owner: string): Promise<Array<{ provider: string; runId: string }>> {
+    this.batch.flush();
     const rows = this.db.prepare(`SELECT provider, run_id FROM runs WHERE owner = ? AND cancel_requested = 1 AND status IN ('queued', 'running', 'waiting', 'unknown')`).all(owner);
     return rows.map((r) => ({ provider: String(r['provider']), runId: String(r['run_id']) }));
   }
 
   async prune(before: string): Promise<number> {
+    this.batch.flush();
     return this.db.prepare(`DELETE FROM runs WHERE ended_at IS NOT NULL AND ended_at < ? AND status IN ('completed', 'failed', 'cancelled')`).run(before).changes;
   }
 
   async recentRunIds(provider: string | undefined, prefix: string, limit: number, startedBy?: string): Promise<string[]> {
+    this.batch.flush();
     const rows = this.db
       .prepare(`SELECT run_id FROM runs WHERE (? IS NULL OR provider = ?) AND (? IS NULL OR started_by = ?) AND run_id LIKE ? ESCAPE '\\' ORDER BY created_at DESC LIMIT ?`)
       .all(provider ?? null, provider ?? null, startedBy ?? null, startedBy ?? null, `${prefix.replace(/[\\%_]/g, '\\$&')}%`, limit);
@@ -102,6 +132,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   async check(): Promise<StoreCheck[]> {
+    this.batch.flush();
     const row = this.db.prepare('SELECT COUNT(*) AS n FROM (SELECT 1 FROM runs LIMIT 100)').get();
     const n = Number(row?.['n'] ?? 0);
     const { name, why } = this.db.engine;
@@ -127,11 +158,13 @@ export class SqliteRunStore implements RunStore {
 
   /** Runs whose process is gone (same host, pid not running); a run from another host is left alone. */
   async orphans(): Promise<JournalRun[]> {
+    this.batch.flush();
     const rows = this.db.prepare(`SELECT * FROM runs WHERE status IN ('queued', 'running', 'waiting', 'unknown') ORDER BY created_at`).all().map(rowToRun);
     return rows.filter((r) => r.owner !== this.owner && !ownerAlive(r.owner));
   }
 
   async claim(run: JournalRun, now: string): Promise<boolean> {
+    this.batch.flush();
     const res = this.db
       .prepare(`UPDATE runs SET owner = ?, updated_at = ? WHERE provider = ? AND run_id = ? AND owner IS ? AND status IN ('queued', 'running', 'waiting', 'unknown')`)
       .run(this.owner, now, run.provider, run.runId, run.owner);
@@ -150,6 +183,8 @@ export class SqliteRunStore implements RunStore {
 
   async close(): Promise<void> {
     ownerClosed(this.owner);
+    this.batch.flush();
+    await this.checkpointer?.close();
     this.db.close();
   }
 }

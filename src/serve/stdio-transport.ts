@@ -109,6 +109,7 @@ export class StdioLineTransport implements Transport {
       this.onerror?.(new Error('a line on stdin is not JSON'));
       return void this.send({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ParseError, message: 'Parse error: a line on stdin was not JSON; send one JSON-RPC message per line.' } } as unknown as JSONRPCMessage);
     }
+    if (isPlainMessage(json)) return void this.onmessage?.(json);
     const parsed = JSONRPCMessageSchema.safeParse(json);
     if (!parsed.success) {
       this.onerror?.(new Error('a message on stdin is not JSON-RPC 2.0'));
@@ -129,4 +130,33 @@ export class StdioLineTransport implements Transport {
     if (!method || id === undefined) return; // a notification or an answer of ours: nobody waits for a reply
     void this.send({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message: `The message was ${mb} MB, over the ${this.maxBytes / 1048576} MB this server reads in one message over stdio; it was not processed. Pass files as paths (inside the allowed folders) rather than data: URLs or base64, and send large inputs in parts.` } });
   }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The everyday messages — a request or notification whose params carry no `_meta`, a result
+ * without `_meta` — checked exactly as JSONRPCMessageSchema would (`jsonrpc: "2.0"`, a string or
+ * integer id, no other keys), without zod: a union parse for every message was a few per cent of
+ * a call's CPU. Anything else (`_meta`, errors, whatever is wrong) goes through the schema.
+ */
+export function isPlainMessage(m: unknown): m is JSONRPCMessage {
+  if (!isObject(m) || m['jsonrpc'] !== '2.0') return false;
+  let keys = 1;
+  if ('id' in m) {
+    const id = m['id'];
+    if (typeof id !== 'string' && !Number.isInteger(id)) return false;
+    keys++;
+  }
+  if (typeof m['method'] === 'string') {
+    keys++;
+    if ('params' in m) {
+      if (!isObject(m['params']) || '_meta' in m['params']) return false;
+      keys++;
+    }
+  } else if ('result' in m) {
+    if (!('id' in m) || !isObject(m['result']) || '_meta' in m['result']) return false;
+    keys++;
+  } else return false;
+  return Object.keys(m).length === keys;
 }

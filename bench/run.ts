@@ -4,8 +4,8 @@
  * the server spawned over stdio:
  * - per-call cost: a no-op workflow, sequential (p50/p99) against calling its function directly,
  *   and 32 calls at once (calls per second);
- * - a synchronous endpoint (the Lleverage fake), 32 at once, against the same request sent
- *   directly with undici;
+ * - a synchronous endpoint (the Lleverage fake, in a process of its own), 32 at once, against the
+ *   same request sent directly with undici;
  * - cold start, spawn → first tools/list, 50 module workflows with distinct schemas, against the
  *   smallest SDK stdio server; the server's part (raw request) apart from the SDK client's own
  *   schema compilation; on this Node and on Node 22 when `npx -p node@22` can provide it;
@@ -14,16 +14,17 @@
  * measures the cold start alone and only prints it (nothing written), for iterating on start-up.
  */
 import { header, report, root } from './report.js';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { request } from 'undici';
-import { FakeLleverage } from '../test/fakes/lleverage/server.js';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 
 const BIN = join(root, 'dist/src/cli/bin.js');
@@ -99,10 +100,20 @@ async function callCost(): Promise<Record<string, number>> {
   };
 }
 
+/**
+ * The Lleverage fake in a process of its own (bench/fake-lleverage.ts): in this process it would
+ * share one event loop with the SDK client, so the client's work would delay the platform's answers
+ * on the MCP path only. The floor is unchanged: the same request, sent directly to the same fake.
+ */
+async function startFake(): Promise<{ url: string; close(): Promise<void> }> {
+  const child = spawn(process.execPath, [join(root, 'dist/bench/fake-lleverage.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { url, close: async () => void (child.stdin!.end(), await once(child, 'exit')) };
+}
+
 async function syncEndpoint(): Promise<Record<string, number>> {
-  const fake = await new FakeLleverage().start();
-  fake.endpoints.set('/run', { required: ['text'] });
-  const url = `${fake.url}/run`;
+  const fake = await startFake();
+  const url = fake.url;
   const dir = join(tempDir('wm-bench-'), 'wf');
   writeFiles(dir, { '../workflows-mcp.config.json': JSON.stringify({ providers: { lleverage: { endpoints: [{ name: 'Echo', url, fields: { text: 'text' } }] } } }) });
   const server = await spawnServer([...serveArgs(dir), '--config', join(dir, '..', 'workflows-mcp.config.json')]);

@@ -93,8 +93,15 @@ export class HttpClient {
   /** Like `request`, with the response headers (paging metadata travels there on some platforms). */
   requestWithHeaders<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ value: z.output<S>; headers: Headers }> {
     return this.withRetries(o, async () => {
-      const sent = await this.send(o, false);
-      return sent.ok ? this.read(o, sent.value) : sent;
+      // One timer for the whole attempt (answer and body), cleared when it ends: AbortSignal.timeout
+      // would stay in the timer list for its full span (15 min for a synchronous call) after each request.
+      const limit = new Deadline(o.timeoutMs ?? this.opts.timeoutMs ?? 30_000, o.signal);
+      try {
+        const sent = await this.send(o, limit);
+        return sent.ok ? await this.read(o, sent.value, limit) : sent;
+      } finally {
+        limit.clear();
+      }
     });
   }
 
@@ -104,7 +111,7 @@ export class HttpClient {
    */
   open(o: SendOptions & { idleTimeoutMs?: number }): Promise<OpenResponse> {
     return this.withRetries(o, async () => {
-      const sent = await this.send(o, true);
+      const sent = await this.send(o, null);
       if (!sent.ok) return sent;
       const { headers, body } = sent.value;
       const type = headers['content-type'];
@@ -140,12 +147,12 @@ export class HttpClient {
     return url;
   }
 
-  private async send(o: SendOptions, streaming: boolean): Promise<Outcome<Dispatcher.ResponseData>> {
+  /** `limit`: the attempt's overall deadline; null for a stream, which may rightly last for minutes: only its start and its silences are timed. */
+  private async send(o: SendOptions, limit: Deadline | null): Promise<Outcome<Dispatcher.ResponseData>> {
     const provider = this.opts.provider;
+    const streaming = limit === null;
     const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
-    const timeout = AbortSignal.timeout(timeoutMs);
-    // A stream may rightly last for minutes: only its start and its silences are timed.
-    const signal = streaming ? o.signal : o.signal ? AbortSignal.any([o.signal, timeout]) : timeout;
+    const signal = limit ? limit.signal : o.signal;
     const idle = (o as { idleTimeoutMs?: number }).idleTimeoutMs ?? 300_000;
     let res: Dispatcher.ResponseData;
     try {
@@ -158,7 +165,7 @@ export class HttpClient {
         ...(o.form ? { body: o.form } : {}),
       });
     } catch (err) {
-      return this.transportFailure(o, err, timeout.aborted || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
+      return this.transportFailure(o, err, limit?.timedOut === true || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
     }
     const status = res.statusCode;
     if (status < 400) return { ok: true, value: res };
@@ -190,14 +197,14 @@ export class HttpClient {
     return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${what}.`, String(err)), retryable: true, waitMs: null };
   }
 
-  private async read<S extends z.ZodType>(o: RequestOptions<S>, res: Dispatcher.ResponseData): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
+  private async read<S extends z.ZodType>(o: RequestOptions<S>, res: Dispatcher.ResponseData, limit: Deadline): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
     const provider = this.opts.provider;
     let text: string;
     try {
       text = await res.body.text();
     } catch (err) {
       // The answer broke off halfway (or was too slow to arrive): for a start, the platform has it.
-      return this.transportFailure(o, err, isTimeout(err), 'reading');
+      return this.transportFailure(o, err, limit.timedOut || isTimeout(err), 'reading');
     }
     const headers = res.headers;
     let json: unknown;
@@ -216,6 +223,35 @@ export class HttpClient {
     }
     return { ok: true, value: { value: parsed.data, headers } };
   }
+}
+
+/** An attempt's signal: aborts with a TimeoutError after `ms`, or when `outer` aborts; `clear` stops both. */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  /** Whether the time ran out (rather than the caller's signal aborting). */
+  timedOut = false;
+
+  constructor(ms: number, private readonly outer: AbortSignal | undefined) {
+    this.timer = setTimeout(() => {
+      this.timedOut = true;
+      this.controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+    }, ms);
+    this.timer.unref();
+    if (outer?.aborted) this.controller.abort(outer.reason);
+    else outer?.addEventListener('abort', this.onOuter, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.outer?.removeEventListener('abort', this.onOuter);
+  }
+
+  private readonly onOuter = (): void => this.controller.abort(this.outer!.reason);
 }
 
 /** A start that arrived but whose answer says nothing usable: it may have started, and is never re-sent. */

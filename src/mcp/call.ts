@@ -53,10 +53,17 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
     void tracker.cancel(run.provider, run.runId).catch((err: unknown) => ctx.deps.log.warn(`cancel of ${run.runId} failed: ${internalDetail(err)}`));
   };
   ctx.signal.addEventListener('abort', onAbort, { once: true });
+  // Stops waiting when the call is cancelled or the server stops. Not AbortSignal.any: on this
+  // long-lived `stopping` signal it leaves a weak reference per call for the GC to clear.
+  const stopWaiting = new AbortController();
+  const stop = (): void => stopWaiting.abort();
+  if (ctx.signal.aborted || ctx.deps.stopping.aborted) stop();
+  ctx.signal.addEventListener('abort', stop, { once: true });
+  ctx.deps.stopping.addEventListener('abort', stop, { once: true });
   try {
     const final = await tracker.wait(run.provider, run.runId, {
       timeoutMs,
-      signal: AbortSignal.any([ctx.signal, ctx.deps.stopping]),
+      signal: stopWaiting.signal,
       onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
     });
     const waited = Math.round(timeoutMs / 1000);
@@ -65,6 +72,8 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
   } finally {
     reporter?.stop();
     ctx.signal.removeEventListener('abort', onAbort);
+    ctx.signal.removeEventListener('abort', stop);
+    ctx.deps.stopping.removeEventListener('abort', stop);
   }
 }
 

@@ -32,6 +32,8 @@ export class SqliteRunStore implements RunStore {
   readonly owner = newOwner();
   /** Processes sharing the file find changes by reading it. */
   readonly signals = false;
+  /** One queue, committed in order (`WriteBatch`). */
+  readonly writesInOrder = true;
   private readonly checkpointer: WalCheckpointer | null;
   private readonly batch: WriteBatch;
 

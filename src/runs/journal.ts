@@ -74,6 +74,11 @@ export interface RunStore {
 
   /** Whether other processes hear `signal` at once; otherwise they find out by reading. */
   readonly signals: boolean;
+  /**
+   * Writes land in the order they are made (one queue, never retried): a run's update may be
+   * made before its insert has landed, and may share its transaction. Absent: one at a time.
+   */
+  readonly writesInOrder?: boolean;
   /** Tells the other processes sharing the store (run changes are told by `update` itself). */
   signal(s: RunSignal): Promise<void>;
   /** What the other processes said; never this process's own signals. */

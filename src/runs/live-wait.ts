@@ -36,6 +36,8 @@ export function waitLive(t: Tracked, o: WaitOptions, clock: Clock): Promise<Jour
  */
 export async function written(t: Tracked): Promise<JournalRun> {
   const copy = { ...t.run };
-  await Promise.race([t.writes, new Promise((r) => setTimeout(r, WRITTEN_WAIT_MS).unref())]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([t.writes, new Promise((r) => (timer = setTimeout(r, WRITTEN_WAIT_MS)).unref())]);
+  clearTimeout(timer); // not left in the timer list for 5 s after every call
   return copy;
 }

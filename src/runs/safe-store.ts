@@ -72,6 +72,9 @@ export class SafeRunStore implements RunStore {
   get signals(): boolean {
     return this.inner.signals;
   }
+  get writesInOrder(): boolean {
+    return this.inner.writesInOrder === true;
+  }
   renewLease: RunStore['renewLease'] = (...a) => this.inner.renewLease(...a);
   releaseLease: RunStore['releaseLease'] = () => this.inner.releaseLease();
   isAlive: RunStore['isAlive'] = (...a) => this.inner.isAlive(...a);

@@ -275,7 +275,15 @@ export class RunTracker {
   private persist(t: Tracked): void {
     const snapshot = { ...t.run };
     const now = this.iso();
-    t.writes = t.writes.then(() => retryWrite(() => this.opts.store.update(snapshot, now), () => this.closing)).catch((err: Error) => this.writeFailed(snapshot, err));
+    const write = (): Promise<void> => retryWrite(() => this.opts.store.update(snapshot, now), () => this.closing);
+    if (!this.opts.store.writesInOrder) {
+      t.writes = t.writes.then(write).catch((err: Error) => this.writeFailed(snapshot, err));
+      return;
+    }
+    // Queued now, behind the run's earlier writes in the store's own queue: a run that ends in
+    // the turn it started is inserted and updated in one transaction.
+    const landed = write().catch((err: Error) => this.writeFailed(snapshot, err));
+    t.writes = t.writes.then(() => landed);
   }
 
   private writeFailed(run: JournalRun, err: Error): void {

@@ -54,6 +54,23 @@ describe('run tracker', () => {
     assert.deepEqual(seen, ['running', 'running', 'completed']);
   });
 
+  it('a run that ends in the turn it started is journaled in one transaction; one that ends later in two (counted)', async () => {
+    const journal = SqliteRunStore.open(':memory:');
+    const fake = scriptedProvider();
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
+    const before = journal.writes;
+    const quick = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    fake.push(quick.runId, { status: 'completed', output: { ok: 1 } }); // same turn: the insert is still queued
+    assert.equal((await t.wait('fake', quick.runId, { timeoutMs: 5000 })).status, 'completed');
+    assert.deepEqual(journal.writes, { transactions: before.transactions + 1, statements: before.statements + 2 });
+    const slow = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    await new Promise((r) => setTimeout(r, 5));
+    fake.push(slow.runId, { status: 'completed', output: { ok: 2 } });
+    await t.wait('fake', slow.runId, { timeoutMs: 5000 });
+    assert.deepEqual(journal.writes, { transactions: before.transactions + 3, statements: before.statements + 4 });
+    assert.deepEqual([(await journal.get('fake', quick.runId))!.output, (await journal.get('fake', slow.runId))!.output], [{ ok: 1 }, { ok: 2 }]);
+  });
+
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {
     const fake = scriptedProvider();
     const t = new RunTracker({ store: SqliteRunStore.open(':memory:'), providers: new Map([['fake', fake.provider]]), log });

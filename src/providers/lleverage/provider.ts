@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { FormData } from 'undici';
 import { z } from 'zod';
 import { WorkflowError } from '../../core/errors.js';
+import { randomHex } from '../../core/random.js';
 import type { Logger } from '../../core/log.js';
 import { HttpClient } from '../../http/client.js';
 import { ProviderError } from '../../http/errors.js';
@@ -72,7 +72,7 @@ export class LleverageProvider implements Provider {
     for (const [name] of specs) if (json[name] === undefined) json[name] = null;
     const now = new Date().toISOString();
     const run: Run = {
-      provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomBytes(5).toString('hex')}`,
+      provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomHex(5)}`,
       status: 'running', input: form ? describeInput(input, fileFields.map(([n]) => n)) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
     const call = this.calls.add(run);

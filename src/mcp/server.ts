@@ -25,6 +25,8 @@ If the result has status "running", the run goes on in the background: call wait
 Status "waiting" means the run waits for a person. get_run, list_runs and the workflows://runs/... resources show runs at any time.
 When a workflow's own tool is not listed, find it with search_workflows and start it with run_workflow.`;
 const TOOLS_PAGE = 500;
+/** At most one notifications/resources/list_changed a second per connection. */
+const LIST_CHANGED_EVERY_MS = 1000;
 
 export interface McpConnection {
   server: Server;
@@ -204,6 +206,19 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
   const stopTools = deps.catalog.onChange(() => {
     if (connected && !closing) void server.sendToolListChanged().catch(() => {});
   });
+  // New runs change the resource list: said at once, then at most once a second — a burst of a
+  // thousand runs is one list to read again, not a thousand events on every session's stream.
+  let listChanged: NodeJS.Timeout | null = null;
+  let listChangedAt = 0;
+  const resourceListChanged = (): void => {
+    if (listChanged) return;
+    listChanged = setTimeout(() => {
+      listChanged = null;
+      listChangedAt = Date.now();
+      if (connected && !closing) void server.sendResourceListChanged().catch(() => {});
+    }, Math.max(0, listChangedAt + LIST_CHANGED_EVERY_MS - Date.now()));
+    listChanged.unref();
+  };
   // Only changes of runs this connection's principal may see: another's run is as silent as an unknown one.
   const stopRuns = deps.tracker.onChange((run) => {
     if (!connected || closing || !maySee(owner, run.startedBy)) return;
@@ -211,7 +226,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     if (!seenRuns.has(key)) {
       seenRuns.add(key);
       if (seenRuns.size > 10_000) seenRuns.clear();
-      void server.sendResourceListChanged().catch(() => {});
+      resourceListChanged();
     }
     for (const uri of [runUri(run.provider, run.runId), workflowRunsUri(run.provider, run.workflowId)]) {
       if (subscriptions.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => {});
@@ -235,6 +250,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       stopLog();
       stopTools();
       stopRuns();
+      if (listChanged) clearTimeout(listChanged);
       taskStore?.close();
       await server.close();
     },

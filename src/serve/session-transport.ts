@@ -2,8 +2,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { getRequestListener } from '@hono/node-server';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/log.js';
+import { sendDirectly } from './direct-send.js';
 import { SessionEventStore } from './event-store.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
@@ -37,11 +37,13 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
     retryInterval: 2000,
     ...(o.onInitialized ? { onsessioninitialized: o.onInitialized } : {}),
   });
-  sendNotesDirectly(transport);
+  let batches = false; // a POST with several messages: its answers go through the SDK, which pairs them
+  sendDirectly(transport, () => batches);
   return {
     transport,
     async handle(req, res, parsedBody) {
       const authInfo = req.auth;
+      if (Array.isArray(parsedBody) && parsedBody.length > 1) batches = true;
       coalesceWrites(res);
       const listener = getRequestListener((request) => transport.handleRequest(request, { parsedBody, ...(authInfo ? { authInfo } : {}) }), { overrideGlobalObjects: false });
       await listener(req, res);
@@ -84,35 +86,4 @@ function coalesceWrites(res: ServerResponse): void {
     return (write as (...a: unknown[]) => boolean).apply(this, args);
   } as ServerResponse['write'];
   cork(); // the headers too, when they are flushed before any event
-}
-
-/** The SDK 1.32.2 transport's own fields this file relies on (pinned in package.json; the HTTP tests cover the path). */
-interface TransportInternals {
-  _requestToStreamMapping: Map<string | number, string>;
-  _streamMapping: Map<string, { controller?: unknown; encoder?: unknown; replayedEventIds?: Set<string> }>;
-  _resumableStreams: Set<string>;
-  _eventStore?: { storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> };
-  _enableJsonResponse: boolean;
-  writeSSEEvent(controller: unknown, encoder: unknown, message: JSONRPCMessage, eventId?: string): boolean;
-}
-
-/**
- * A notification about a request (progress, a log line) takes the SDK's own path to that
- * request's stream — stored for a resume, then written — without the SDK's first step, which
- * asks two schemas whether the notification is an answer: both fail, and a failed parse builds
- * its error report. Two or three per call were ~5 % of the server's time under load. Anything
- * else (answers, the GET stream, JSON mode) goes through the SDK unchanged.
- */
-function sendNotesDirectly(transport: WebStandardStreamableHTTPServerTransport): void {
-  const t = transport as unknown as TransportInternals;
-  const sdkSend = transport.send.bind(transport);
-  transport.send = async (message: JSONRPCMessage, options?: Parameters<typeof sdkSend>[1]): Promise<void> => {
-    const requestId = options?.relatedRequestId;
-    const streamId = requestId === undefined ? undefined : t._requestToStreamMapping.get(requestId);
-    if (!('method' in message) || 'id' in message || !streamId || !t._eventStore || t._enableJsonResponse) return sdkSend(message, options);
-    const eventId = await t._eventStore.storeEvent(streamId, message);
-    const stream = t._streamMapping.get(streamId); // after the await: a resume may have replaced it
-    if (!stream?.controller || !stream.encoder || stream.replayedEventIds?.has(eventId)) return;
-    if (t.writeSSEEvent(stream.controller, stream.encoder, message, eventId)) t._resumableStreams.add(streamId);
-  };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ResourceListChangedNotificationSchema, ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { envelope, startHarness, until, WF, type Harness } from '../helpers/harness.js';
 
 let h: Harness | undefined;
@@ -52,6 +52,21 @@ describe('resources', () => {
     await until(() => updated.includes(env['run_uri'] as string), 2000, 'resources/updated');
     assert.ok(updated.includes('workflows://workflows/local/slow/runs'));
     await h.client.unsubscribeResource({ uri: env['run_uri'] as string });
+  });
+
+  it('says resources/list_changed when runs start: at once, then at most once a second for a burst', async () => {
+    h = await startHarness({ files: { 'echo.workflow.mjs': WF.echo } });
+    let changed = 0;
+    h.client.setNotificationHandler(ResourceListChangedNotificationSchema, async () => void changed++);
+    await h.call('local_echo', { msg: 'first' });
+    await until(() => changed === 1, 2000, 'the first list_changed');
+    const from = Date.now();
+    await Promise.all(Array.from({ length: 40 }, (_, i) => h!.call('local_echo', { msg: String(i) })));
+    await until(() => changed === 2, 3000, 'one more list_changed for the burst');
+    const seconds = (Date.now() - from) / 1000;
+    await new Promise((r) => setTimeout(r, 1200));
+    assert.ok(changed <= 2 + Math.ceil(seconds), `${changed} list_changed for 41 new runs in ${seconds.toFixed(1)} s`);
+    assert.ok((await h.client.listResources()).resources.length >= 41, 'every run is listed');
   });
 
   it('completes template arguments', async () => {

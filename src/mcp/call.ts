@@ -45,6 +45,7 @@ export async function startAndAwait(
  */
 export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: number, opts: { cancelOnAbort?: boolean } = {}): Promise<CallToolResult> {
   const { tracker } = ctx.deps;
+  ctx.onRun?.(run);
   const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
   reporter?.update(run, run.message, tracker.fraction(run.provider, run.runId), true);
   const onAbort = (): void => {

@@ -107,7 +107,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
   const withTasks = opts.tasks ?? true;
   const owner = opts.principal ?? LOCAL_PRINCIPAL;
   const who = (extra: Extra): Principal => (extra.authInfo?.extra?.['principal'] as Principal | undefined) ?? owner;
-  const taskStore = withTasks ? new RunTaskStore(deps.tasks) : undefined;
+  const taskStore = withTasks ? new RunTaskStore(deps.tasks, deps.tracker.owner) : undefined;
   const server = new Server(
     { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
     {

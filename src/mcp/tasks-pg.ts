@@ -3,10 +3,11 @@ import { EventEmitter } from 'node:events';
 import type { CreateTaskOptions } from '@modelcontextprotocol/sdk/experimental/tasks';
 import type { Request, RequestId, Result, Task } from '@modelcontextprotocol/sdk/types.js';
 import type { Database } from '../state/database.js';
-import type { TaskBackend } from './tasks.js';
+import type { ClaimedTask, RunRef, TaskBackend } from './tasks.js';
 
 const TERMINAL = `('completed', 'failed', 'cancelled')`;
 const PAGE = 10;
+const STOPPED_MESSAGE = 'The workflows-mcp server handling this task stopped before it started a run.';
 /** Expired tasks are deleted by whoever creates this many tasks. */
 const SWEEP_EVERY = 100;
 
@@ -45,14 +46,14 @@ export class PgTaskBackend implements TaskBackend {
     return backend;
   }
 
-  async createTask(params: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string): Promise<Task> {
+  async createTask(params: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string, owner?: string): Promise<Task> {
     if (++this.created % SWEEP_EVERY === 0) await this.db.pool.query('DELETE FROM mcp_tasks WHERE expires_at <= now()');
     const ttl = params.ttl ?? null;
     const { rows } = await this.db.pool.query<TaskRow>(
-      `INSERT INTO mcp_tasks (task_id, session_id, status, ttl_ms, poll_interval_ms, request_id, request, created_at, updated_at, expires_at)
-       VALUES ($1, $2, 'working', $3, $4, $5, $6, now(), now(), CASE WHEN $3::bigint IS NULL THEN NULL ELSE now() + $3::bigint * interval '1 millisecond' END)
+      `INSERT INTO mcp_tasks (task_id, session_id, status, ttl_ms, poll_interval_ms, request_id, request, created_at, updated_at, expires_at, owner)
+       VALUES ($1, $2, 'working', $3, $4, $5, $6, now(), now(), CASE WHEN $3::bigint IS NULL THEN NULL ELSE now() + $3::bigint * interval '1 millisecond' END, $7)
        RETURNING ${COLUMNS}`,
-      [randomBytes(16).toString('hex'), sessionId ?? null, ttl, params.pollInterval ?? 1000, JSON.stringify(requestId), JSON.stringify(request)],
+      [randomBytes(16).toString('hex'), sessionId ?? null, ttl, params.pollInterval ?? 1000, JSON.stringify(requestId), JSON.stringify(request), owner ?? null],
     );
     return toTask(rows[0]!);
   }
@@ -99,6 +100,34 @@ export class PgTaskBackend implements TaskBackend {
     );
     const tasks = rows.slice(0, PAGE).map(toTask);
     return { tasks, ...(rows.length > PAGE ? { nextCursor: tasks.at(-1)!.taskId } : {}) };
+  }
+
+  async linkRun(taskId: string, run: RunRef, owner: string): Promise<void> {
+    await this.db.pool.query(`UPDATE mcp_tasks SET run_provider = $2, run_id = $3, owner = $4 WHERE task_id = $1 AND status = 'working'`, [taskId, run.provider, run.runId, owner]);
+  }
+
+  async claimRunTasks(run: RunRef, owner: string): Promise<ClaimedTask[]> {
+    const { rows } = await this.db.pool.query<{ task_id: string; ttl_ms: string | null; created_at: Date }>(
+      `UPDATE mcp_tasks SET owner = $3 WHERE run_provider = $1 AND run_id = $2 AND status = 'working' AND (expires_at IS NULL OR expires_at > now())
+       RETURNING task_id, ttl_ms::text AS ttl_ms, created_at`,
+      [run.provider, run.runId, owner],
+    );
+    return rows.map((r) => ({ taskId: r.task_id, ttl: r.ttl_ms === null ? null : Number(r.ttl_ms), createdAt: r.created_at.toISOString() }));
+  }
+
+  /**
+   * A task's replica is gone when its lease (the run journal's \`replicas\` table, in the same
+   * database) has lapsed; a task of a gone replica that has a run is taken by the run's adopter.
+   */
+  async failOrphans(result: Result): Promise<number> {
+    const { rowCount } = await this.db.pool.query(
+      `UPDATE mcp_tasks t SET status = 'failed', status_message = $1, result = $2, updated_at = now(),
+         expires_at = CASE WHEN ttl_ms IS NULL THEN NULL ELSE now() + ttl_ms * interval '1 millisecond' END
+       WHERE status = 'working' AND run_id IS NULL AND owner IS NOT NULL AND (expires_at IS NULL OR expires_at > now())
+         AND NOT EXISTS (SELECT 1 FROM replicas r WHERE r.owner = t.owner AND r.lease_until > now())`,
+      [STOPPED_MESSAGE, JSON.stringify(result)],
+    );
+    return rowCount ?? 0;
   }
 
   onCancelled(listener: (taskId: string) => void): () => void {

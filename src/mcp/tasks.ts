@@ -3,7 +3,8 @@ import { EventEmitter } from 'node:events';
 import { InMemoryTaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/stores/in-memory.js';
 import type { TaskStore } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { CallToolResult, CreateTaskResult, ServerNotification, ServerRequest, Task } from '@modelcontextprotocol/sdk/types.js';
+import type { CallToolResult, CreateTaskResult, Request, RequestId, Result, ServerNotification, ServerRequest, Task } from '@modelcontextprotocol/sdk/types.js';
+import type { CreateTaskOptions } from '@modelcontextprotocol/sdk/experimental/tasks/interfaces.js';
 import { internalDetail } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
 import { errorResult } from './envelope.js';
@@ -19,8 +20,27 @@ const POLL_INTERVAL_MS = 1000;
  * store must carry between replicas: a task was cancelled, so whoever runs it stops.
  */
 export interface TaskBackend extends TaskStore {
+  /** As the SDK's, with the replica that runs the task (`owner`, the run store's name for it). */
+  createTask(params: CreateTaskOptions, requestId: RequestId, request: Request, sessionId?: string, owner?: string): Promise<Task>;
   onCancelled(listener: (taskId: string) => void): () => void;
+  /** The run a task waits on: whoever adopts the run when the task's replica dies takes the task too. */
+  linkRun(taskId: string, run: RunRef, owner: string): Promise<void>;
+  /** The working tasks waiting on `run`, now `owner`'s (it adopted the run). */
+  claimRunTasks(run: RunRef, owner: string): Promise<ClaimedTask[]>;
+  /** Ends with `result` the working tasks whose replica stopped before they had a run; how many. */
+  failOrphans(result: Result): Promise<number>;
   close(): Promise<void>;
+}
+
+export interface RunRef {
+  provider: string;
+  runId: string;
+}
+
+export interface ClaimedTask {
+  taskId: string;
+  ttl: number | null;
+  createdAt: string;
 }
 
 /** The embedded backend: every connection of this process shares one in-memory store. */
@@ -37,6 +57,17 @@ export class MemoryTaskBackend extends InMemoryTaskStore implements TaskBackend 
     return () => void this.cancelled.off('cancelled', listener);
   }
 
+  // One process: its tasks end with it, so no other process ever takes them.
+  async linkRun(): Promise<void> {}
+
+  async claimRunTasks(): Promise<ClaimedTask[]> {
+    return [];
+  }
+
+  async failOrphans(): Promise<number> {
+    return 0;
+  }
+
   async close(): Promise<void> {
     this.cleanup();
     this.cancelled.removeAllListeners();
@@ -48,7 +79,7 @@ export class RunTaskStore implements TaskStore {
   private readonly controllers = new Map<string, AbortController>();
   private readonly stop: () => void;
 
-  constructor(private readonly backend: TaskBackend) {
+  constructor(private readonly backend: TaskBackend, private readonly owner: string) {
     this.stop = backend.onCancelled((taskId) => this.controllers.get(taskId)?.abort());
   }
 
@@ -68,8 +99,12 @@ export class RunTaskStore implements TaskStore {
     this.stop();
   }
 
-  createTask(...a: Parameters<TaskStore['createTask']>): ReturnType<TaskStore['createTask']> {
-    return this.backend.createTask(...a);
+  createTask(...[params, requestId, request, sessionId]: Parameters<TaskStore['createTask']>): ReturnType<TaskStore['createTask']> {
+    return this.backend.createTask(params, requestId, request, sessionId, this.owner);
+  }
+
+  linkRun(taskId: string, run: RunRef): Promise<void> {
+    return this.backend.linkRun(taskId, run, this.owner);
   }
 
   getTask(...a: Parameters<TaskStore['getTask']>): ReturnType<TaskStore['getTask']> {
@@ -114,7 +149,8 @@ export async function startTask(
     if (n.method === 'notifications/progress' && typeof n.params.message === 'string') void tasks.updateTaskStatus(id, 'working', n.params.message).catch(() => {});
     await extra.sendNotification(n);
   };
-  void call({ signal: store.signalFor(id), waitMs: ttl, sendNotification })
+  const onRun = (run: RunRef): void => void store.linkRun(id, run).catch((err: Error) => log.warn(`task ${id}: could not record its run ${run.runId}: ${err.message}`));
+  void call({ signal: store.signalFor(id), waitMs: ttl, sendNotification, onRun })
     .catch((err: unknown) => {
       log.error(`task ${id} failed: ${internalDetail(err)}`);
       return errorResult('Internal error in workflows-mcp; the server log has the details.');

@@ -39,6 +39,8 @@ export interface CallContext {
   closing(): boolean;
   /** How long a call that starts a run waits for it; the server's wait budget when absent (a task waits to the end). */
   waitMs?: number;
+  /** Told the run the call waits on (a task records it, so the task can follow the run to another replica). */
+  onRun?: (run: { provider: string; runId: string }) => void;
 }
 
 /** The wait budget of a call that starts a run. */

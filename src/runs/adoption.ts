@@ -25,6 +25,8 @@ export interface ReplicaHost {
   /** Tells this process's listeners about a run another process changed. */
   changed(run: JournalRun): void;
   hasListeners(): boolean;
+  /** Tells who asked (`onAdopted`) that this process took a stopped owner's run: followed, or closed as failed. */
+  adopted(run: JournalRun): void;
   /** Ends a followed run as failed (a run that cannot outlive this process). */
   fail(t: Tracked, error: string): void;
   readonly clock: Clock;
@@ -45,10 +47,13 @@ export async function adoptOrphans(h: ReplicaHost): Promise<number> {
     const mine: JournalRun = { ...run, owner: h.owner };
     if (impl.runsOutliveProcess) {
       h.follow(impl, mine);
+      h.adopted(mine);
       adopted++;
       h.log.info(`run ${run.provider}/${run.runId} adopted from ${run.owner ?? 'no owner'}, which stopped; following it to its end`);
     } else {
-      await h.write(mine, { status: 'failed', error: `server stopped while the run was in progress (the workflows-mcp server running it, ${run.owner ?? 'unknown'}, is gone; a run inside a server cannot move to another)`, endedAt: run.endedAt ?? h.iso() });
+      const failed = { status: 'failed' as const, error: `server stopped while the run was in progress (the workflows-mcp server running it, ${run.owner ?? 'unknown'}, is gone; a run inside a server cannot move to another)`, endedAt: run.endedAt ?? h.iso() };
+      await h.write(mine, failed);
+      h.adopted({ ...mine, ...failed });
       h.log.info(`run ${run.provider}/${run.runId} was left unfinished by a stopped server; marked failed`);
     }
   }

@@ -30,6 +30,7 @@ const MESSAGE_WRITE_MS = 1000;
 export class RunTracker {
   private readonly live = new Map<string, Tracked>();
   private readonly listeners = new Set<RunListener>();
+  private readonly adoptedListeners = new Set<RunListener>();
   private readonly watcher: RunWatcher;
   private readonly reconciler: StartReconciler;
   /** Waits on runs other processes own, woken early when a signal says the run changed. */
@@ -125,6 +126,12 @@ export class RunTracker {
     return () => this.listeners.delete(listener);
   }
 
+  /** Runs this process took over from a stopped owner (their MCP tasks follow them). */
+  onAdopted(listener: (run: JournalRun) => void): () => void {
+    this.adoptedListeners.add(listener);
+    return () => this.adoptedListeners.delete(listener);
+  }
+
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
     const tracked = this.live.get(key(provider, runId));
@@ -203,6 +210,7 @@ export class RunTracker {
       fail: (t, error) => this.apply(t, { status: 'failed', error, endedAt: this.iso() }),
       clock: this.clock,
       hasListeners: () => this.listeners.size > 0,
+      adopted: (run) => tell(this.adoptedListeners, run, { statusChanged: true }, this.opts.log),
     };
   }
 

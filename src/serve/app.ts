@@ -7,6 +7,7 @@ import { Redactor } from '../core/redact.js';
 import { packageVersion } from '../core/version.js';
 import { Catalog, type ProviderFilter } from '../mcp/catalog.js';
 import { CatalogSnapshots } from '../mcp/snapshot.js';
+import { followAdoptedTasks } from '../mcp/task-adoption.js';
 import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
@@ -67,7 +68,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const leaseMs = config.state.leaseSeconds * 1000;
   // The lease first: a run we start must never look orphaned to another replica.
   await tracker.keepLease(leaseMs);
-  await tracker.recover();
   if (webhooks) {
     const byName = new Map(providers.map((p) => [p.name, p]));
     webhooks.route = async (provider, token) => {
@@ -88,8 +88,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
     catalog.seed();
     await catalog.refreshWithin(STARTUP_WAIT_MS);
   } else await catalog.refresh();
-  const stops: Array<() => void> = [startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log })];
-  if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   const stopping = new AbortController();
   setMaxListeners(0, stopping.signal); // one listener per in-flight call, by design
   const deps: McpDeps = {
@@ -97,6 +95,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks: shared.tasks,
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, schemas: config.schemas, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
+  // Stopped owners' runs are adopted from here on (now, then on every lease tick), their MCP tasks with them.
+  const stops: Array<() => void> = [followAdoptedTasks(deps, leaseMs)];
+  await tracker.recover();
+  stops.push(startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log }));
+  if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));
   let closed = false;
   return {
     config, log, redactor, deps, unavailable, sessions: shared.sessions, database,

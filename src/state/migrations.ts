@@ -75,4 +75,14 @@ CREATE TABLE schema_cache (key TEXT PRIMARY KEY, body TEXT NOT NULL, saved_at TI
 CREATE INDEX schema_cache_by_use ON schema_cache (used_at);
 `,
   },
+  {
+    version: 4,
+    name: 'MCP tasks follow their run to another replica',
+    sql: `
+-- The replica running a task, and the run it waits on: when the replica dies, the one that adopts
+-- the run takes its tasks and stores their results (a task with no run yet is failed, saying why).
+ALTER TABLE mcp_tasks ADD COLUMN owner TEXT, ADD COLUMN run_provider TEXT, ADD COLUMN run_id TEXT;
+CREATE INDEX mcp_tasks_by_run ON mcp_tasks (run_provider, run_id) WHERE status = 'working';
+`,
+  },
 ];

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { CallToolResultSchema, CreateTaskResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import pg from 'pg';
 import { cortexFixtures } from '../fakes/cortex/fixtures.js';
 import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
@@ -89,6 +90,52 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
       assert.match(b.stderr(), /run cortex\/\S+ adopted from/, 'Cortex runs were still in flight when A died');
       await cb.close();
     } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await stopServer(b.child);
+    }
+  });
+
+  it("kill -9 of the replica running MCP tasks: B finishes the platform run's task with its result, and fails the local run's task saying why", { timeout: 90_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    // One session, served by A, then (A dead) by B: the balancer's view.
+    let target = a.url;
+    const client = new Client({ name: 'tasks', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(a.url), { fetch: (_url, init) => fetch(target, init) }));
+    const db2 = new pg.Client({ connectionString: db.url });
+    await db2.connect();
+    try {
+      const triggers = fake.triggers.length;
+      const task = async (name: string, args: Record<string, unknown>): Promise<string> =>
+        (await client.request({ method: 'tools/call', params: { name, arguments: args, task: { ttl: 120_000 } } }, CreateTaskResultSchema)).task.taskId;
+      const looplyTask = await task('looply_steps', { n: 'task' });
+      const localTask = await task('local_slow', { ms: 20_000, steps: 3 });
+      const linked = async (): Promise<number> => Number((await db2.query(`SELECT count(*) AS n FROM mcp_tasks WHERE task_id = ANY($1) AND run_id IS NOT NULL`, [[looplyTask, localTask]])).rows[0].n);
+      await until(async () => (await linked()) === 2, 10_000, 'both tasks to have started their runs');
+      assert.equal((await client.experimental.tasks.getTask(looplyTask)).status, 'working');
+      a.child.kill('SIGKILL');
+      await new Promise((r) => a.child.once('close', r));
+      target = b.url;
+      const tick = setInterval(() => fake.advance(1), 300);
+      const ended = async (id: string): Promise<boolean> => ['completed', 'failed'].includes((await client.experimental.tasks.getTask(id)).status);
+      try {
+        await until(async () => (await ended(looplyTask)) && (await ended(localTask)), 60_000, 'both tasks to end through B');
+      } finally {
+        clearInterval(tick);
+      }
+      assert.equal((await client.experimental.tasks.getTask(looplyTask)).status, 'completed');
+      const done = await client.experimental.tasks.getTaskResult(looplyTask, CallToolResultSchema);
+      assert.equal(done.structuredContent?.['status'], 'completed');
+      assert.deepEqual(done.structuredContent?.['output'], { done: 1 });
+      assert.equal((await client.experimental.tasks.getTask(localTask)).status, 'failed');
+      const failed = await client.experimental.tasks.getTaskResult(localTask, CallToolResultSchema);
+      assert.equal(failed.structuredContent?.['status'], 'failed');
+      assert.match(String(failed.structuredContent?.['error']), /server stopped while the run was in progress/);
+      assert.equal(fake.triggers.length, triggers + 1, 'the task\'s run was not started again');
+      assert.match(b.stderr(), /took over 1 MCP task/);
+    } finally {
+      await db2.end();
+      await client.close().catch(() => {});
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await stopServer(b.child);
     }

@@ -39,6 +39,27 @@ describe('shared state in PostgreSQL, seen by two replicas', { skip }, () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it("tasks of a stopped replica: the run's adopter claims those with a run; those without one are failed, saying why", async () => {
+    const db = await pg.open();
+    const tasks = await PgTaskBackend.open(db);
+    await db.pool.query(`INSERT INTO replicas (owner, lease_until) VALUES ('alive', now() + interval '1 minute'), ('gone', now() - interval '1 second')`);
+    const create = (owner: string, id: number) => tasks.createTask({ ttl: 60_000 }, id, { method: 'tools/call', params: {} }, undefined, owner);
+    const [noRun, alive, withRun] = [await create('gone', 1), await create('alive', 2), await create('gone', 3)];
+    await tasks.linkRun(withRun.taskId, { provider: 'looply', runId: 'r1' }, 'gone');
+    const stopped = { content: [{ type: 'text' as const, text: 'stopped' }], isError: true };
+    assert.equal(await tasks.failOrphans(stopped), 1);
+    assert.equal((await tasks.getTask(noRun.taskId))?.status, 'failed');
+    assert.match(String((await tasks.getTask(noRun.taskId))?.statusMessage), /stopped before it started a run/);
+    assert.deepEqual(await tasks.getTaskResult(noRun.taskId), stopped);
+    assert.equal((await tasks.getTask(alive.taskId))?.status, 'working', "a live replica's task is left alone");
+    assert.equal((await tasks.getTask(withRun.taskId))?.status, 'working', 'a task with a run waits for its adopter');
+    assert.deepEqual(await tasks.claimRunTasks({ provider: 'looply', runId: 'other' }, 'b'), []);
+    const claimed = await tasks.claimRunTasks({ provider: 'looply', runId: 'r1' }, 'b');
+    assert.deepEqual(claimed.map((t) => [t.taskId, t.ttl]), [[withRun.taskId, 60_000]]);
+    assert.equal((await db.pool.query('SELECT owner FROM mcp_tasks WHERE task_id = $1', [withRun.taskId])).rows[0].owner, 'b');
+    await tasks.close();
+  });
+
   it('sessions: events are bounded per session and go with it; an end is heard by the other replica', async () => {
     const [a, b] = [await PgSessionStore.open(await pg.open()), await PgSessionStore.open(await pg.open())];
     await a.create({ id: 'sess-1', principal: LOCAL_PRINCIPAL, init: INIT, lastSeen: Date.now() });

@@ -6,7 +6,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FakeLooply } from '../fakes/looply/server.js';
-import { tempDir, writeFiles } from '../helpers/harness.js';
+import { tempDir, until, writeFiles } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from '../helpers/pg.js';
 
@@ -99,8 +99,9 @@ describe('three replicas over one PostgreSQL, no sticky sessions', { skip }, () 
     assert.match(text, /"status":"completed"/);
     const del = await fetch(replicas[2]!.url, { method: 'DELETE', headers });
     assert.equal(del.status, 200);
-    const gone = await fetch(replicas[0]!.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/list' }) });
-    assert.equal(gone.status, 404, 'DELETE on C ended the session on A too');
+    // A hears of the end by a signal, a moment after C answered the DELETE.
+    const gone = async (): Promise<boolean> => (await fetch(replicas[0]!.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'tools/list' }) })).status === 404;
+    await until(gone, 5000, 'DELETE on C to end the session on A too');
   });
 
   it("a client's notifications/cancelled that reaches B cancels the call A is running, and its run", async () => {

@@ -98,7 +98,8 @@ export function followStream(res: ServerResponse, o: FollowOptions): () => void 
     }
   };
 
-  const unsubscribe = o.store.onEvent(o.sessionId, () => void (started && pump()));
+  // Another stream's event (a call's progress, while this is the GET stream) is not this stream's news.
+  const unsubscribe = o.store.onEvent(o.sessionId, (streamId) => void (started && (streamId === undefined || streamId === o.streamId) && pump()));
   const keepAlive = setInterval(() => res.write(': keepalive\n\n'), KEEP_ALIVE_MS);
   keepAlive.unref();
   res.on('close', finish);

@@ -63,8 +63,11 @@ export interface SessionStore {
   eventsAfter(sessionId: string, streamId: string, afterId: string | null, limit: number): Promise<StoredEvent[]>;
   /** The newest event id of the session, so a new live stream starts after it. */
   lastEventId(sessionId: string): Promise<string | null>;
-  /** Called (without arguments: read `eventsAfter`) when the session gets a new event anywhere. */
-  onEvent(sessionId: string, listener: () => void): () => void;
+  /**
+   * Called when the session gets a new event anywhere (read it with `eventsAfter`); with the
+   * event's stream when the store knows it, so a reader of another stream need not look.
+   */
+  onEvent(sessionId: string, listener: (streamId?: string) => void): () => void;
   close(): Promise<void>;
 }
 
@@ -143,7 +146,7 @@ export class MemorySessionStore implements SessionStore {
     else s.byStream.set(streamId, [event]);
     while (s.events.length - s.head > this.maxEvents) dropOldest(s);
     if (s.head > this.maxEvents) (s.events = s.events.slice(s.head)), (s.head = 0);
-    this.signals.emit(`event:${sessionId}`);
+    this.signals.emit(`event:${sessionId}`, streamId);
     return id;
   }
 
@@ -171,7 +174,7 @@ export class MemorySessionStore implements SessionStore {
     return s && s.events.length > s.head ? s.events[s.events.length - 1]!.id : null;
   }
 
-  onEvent(sessionId: string, listener: () => void): () => void {
+  onEvent(sessionId: string, listener: (streamId?: string) => void): () => void {
     this.signals.on(`event:${sessionId}`, listener);
     return () => void this.signals.off(`event:${sessionId}`, listener);
   }

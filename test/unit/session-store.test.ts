@@ -10,6 +10,8 @@ describe('the embedded session store', () => {
   it('reads one stream after an event id, among many streams, oldest first and at most `limit`', async () => {
     const store = new MemorySessionStore();
     await store.create({ id: 's', principal: LOCAL_PRINCIPAL, init: INIT, lastSeen: Date.now() });
+    const heard: Array<string | undefined> = [];
+    store.onEvent('s', (stream) => heard.push(stream));
     const ids: Record<string, string[]> = { a: [], b: [], c: [] };
     for (let i = 0; i < 30; i++) {
       const stream = 'abc'[i % 3]!;
@@ -24,6 +26,7 @@ describe('the embedded session store', () => {
     assert.deepEqual(await store.eventsAfter('s', 'nothing', null, 100), []);
     assert.equal(await store.streamOf('s', ids['c']![2]!), 'c');
     assert.equal(await store.lastEventId('s'), ids['c']!.at(-1));
+    assert.deepEqual(heard.slice(0, 4), ['a', 'b', 'c', 'a'], 'a reader hears which stream has news');
   });
 
   it('keeps the newest events of a session across its streams; a dropped event names no stream', async () => {

@@ -150,6 +150,23 @@ describe('Streamable HTTP', () => {
     }
   });
 
+  it('a call gets its progress and answer on its own stream; a batch of two calls gets both answers on one', async () => {
+    const s = await startHttpServer();
+    try {
+      const headers = await rawSession(s.url);
+      const call = (id: number, token?: string) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'local_batch_process', arguments: { items: 1, seconds_per_item: 0.2 }, ...(token ? { _meta: { progressToken: token } } : {}) } });
+      const one = await (await fetch(s.url, { method: 'POST', headers, body: JSON.stringify(call(3, 'p3')) })).text();
+      assert.match(one, /notifications\/progress[^\n]*"progressToken":"p3"/);
+      assert.match(one, /"id":3,"result"|"result"[^\n]*"id":3/);
+      const both = await (await fetch(s.url, { method: 'POST', headers, body: JSON.stringify([call(4, 'p4'), call(5)]) })).text();
+      for (const id of [4, 5]) assert.match(both, new RegExp(`"id":${id}[,}][^\\n]*"status":"completed"|"status":"completed"[^\\n]*"id":${id}[,}]`), `answer ${id} in ${both.slice(0, 400)}`);
+      const after = await (await fetch(s.url, { method: 'POST', headers, body: JSON.stringify(call(6)) })).text();
+      assert.match(after, /"status":"completed"/, 'single calls still answered after a batch');
+    } finally {
+      await stopServer(s.child);
+    }
+  });
+
   it('a workflow tool called as an MCP task over HTTP: created at once, result read back with tasks/result', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'half.workflow.mjs': "export default { name: 'Half Second', run: () => new Promise((r) => setTimeout(() => r({ ok: true }), 500)) };" });

@@ -163,10 +163,10 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     const refused = toolRefusal(principal, name, deps.settings.toolScopes);
     if (refused) return errorResult(refused);
     const ctx: CallContext = { deps, principal, signal: extra.signal, progressToken: extra._meta?.progressToken, sendNotification: extra.sendNotification, closing: () => closing, clientRoots, ...overrides };
-    const listed = isListedStatic(deps, name); // scopes were checked above
     try {
       const stat = STATIC_TOOLS.find((t) => t.name === name);
-      if (stat && listed) return await callStatic(stat, args, ctx);
+      // Scopes were checked above; whether a static tool is listed is asked only for static tools.
+      if (stat && isListedStatic(deps, name)) return await callStatic(stat, args, ctx);
       const listedEntry = deps.catalog.entry(name);
       if (listedEntry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
         const stale = await deps.catalog.whenFresh(listedEntry.workflow.provider, FRESH_WAIT_MS);

@@ -1,4 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { whenAborted } from '../core/abort.js';
 import { internalDetail, publicMessage } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import type { Workflow, WorkflowVersion } from '../providers/types.js';
@@ -60,7 +61,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
   const stop = (): void => stopWaiting.abort();
   if (ctx.signal.aborted || ctx.deps.stopping.aborted) stop();
   ctx.signal.addEventListener('abort', stop, { once: true });
-  ctx.deps.stopping.addEventListener('abort', stop, { once: true });
+  const unstop = whenAborted(ctx.deps.stopping, stop); // one listener there for every call in flight
   try {
     const final = await tracker.wait(run.provider, run.runId, {
       timeoutMs,
@@ -74,7 +75,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
     reporter?.stop();
     ctx.signal.removeEventListener('abort', onAbort);
     ctx.signal.removeEventListener('abort', stop);
-    ctx.deps.stopping.removeEventListener('abort', stop);
+    unstop();
   }
 }
 

@@ -107,6 +107,34 @@ async function catalog(): Promise<Record<string, number>> {
   return { catalog_versions: listing.workflows.reduce((n, w) => n + w.versions.length, 0), catalog_cold_ms: Math.round(cold), catalog_cold_requests: coldRequests, catalog_warm_ms: Math.round(warm), catalog_warm_requests: warmRequests };
 }
 
+/**
+ * A 10,000-workflow account (distinct schemas) through the whole catalog (bounds, tools, names),
+ * at 20 ms fake latency: when its first tools are published, when all are, and the heap each
+ * workflow keeps (its two tools included) after a forced GC (run with --expose-gc).
+ */
+async function catalog10k(): Promise<Record<string, number>> {
+  const fake = await new FakeCortex().start();
+  const n = 10_000;
+  for (let i = 0; i < n; i++) fake.workflows.push({ id: `wf_${i}`, name: `Workflow ${i}`, scope: 'own', deployed: 1, versions: [{ id: `v_${i}_1`, version: 1, input: { [`text_${i}`]: { type: 'string' } }, steps: [] }] });
+  fake.knobs.latencyMs = 20;
+  const gc = (globalThis as { gc?: () => void }).gc ?? ((): void => {});
+  gc();
+  const heapBefore = process.memoryUsage().heapUsed;
+  const t = performance.now();
+  // versions: latest — the version lists (one request each, 500 a minute) would take 20 minutes.
+  const h = await startHarness({ env: { CORTEX_API_KEY: fake.key, CORTEX_BASE_URL: fake.url }, configFile: { maxTools: 100_000, providers: { cortex: { versions: 'latest' } } } });
+  let first = 0;
+  const off = h.app.deps.catalog.onChange(() => (first ||= performance.now() - t));
+  await h.app.deps.catalog.refresh();
+  const all = performance.now() - t;
+  off();
+  gc();
+  const heap = process.memoryUsage().heapUsed - heapBefore;
+  await h.close();
+  await fake.close();
+  return { catalog_10k_first_tools_ms: Math.round(first), catalog_10k_all_ms: Math.round(all), catalog_10k_heap_kb_per_workflow: Math.round(heap / n / 102.4) / 10 };
+}
+
 const fake = await new FakeCortex().start();
 fake.workflows.push(wf('flow'));
 const sse = await completionLatency(fake, 'sse');
@@ -120,6 +148,6 @@ const results: Record<string, unknown> = {
   ...(await chunkStream(fake, 1000)), ...(await chunkStream(fake, 10_000)), ...(await inFlight(fake)),
 };
 await fake.close();
-Object.assign(results, await catalog());
+Object.assign(results, await catalog(), await catalog10k());
 results['goals'] = 'sse_completion_to_result_ms_p50 <= 50; chunks_1000_event_loop_max_ms <= 50';
 report('cortex', 'cortex-results', results);

@@ -18,6 +18,11 @@ export const CATALOG_LIMITS = {
   schemaBytesMax: 256 * 1024,
 } as const;
 
+interface Bounded {
+  workflow: Workflow | null;
+  problems: CatalogProblem[];
+}
+
 const PERMISSIVE: JSONSchema = { type: 'object', additionalProperties: true };
 
 /**
@@ -27,12 +32,26 @@ const PERMISSIVE: JSONSchema = { type: 'object', additionalProperties: true };
  */
 export class CatalogBounds {
   private readonly warned = new Set<string>();
+  /** Each workflow object as bounded, with what was found (a workflow object is not changed after it is listed). */
+  private readonly done = new WeakMap<Workflow, Bounded>();
 
   constructor(private readonly log: Logger) {}
 
   apply(provider: string, workflows: readonly Workflow[]): { workflows: Workflow[]; problems: CatalogProblem[] } {
     const problems: CatalogProblem[] = [];
     const out: Workflow[] = [];
+    for (const w of workflows) {
+      // A platform read in pages hands the same workflow over while it is read and again at the end.
+      let hit = this.done.get(w);
+      if (!hit) this.done.set(w, (hit = this.one(provider, w)));
+      problems.push(...hit.problems);
+      if (hit.workflow) out.push(hit.workflow);
+    }
+    return { workflows: out, problems };
+  }
+
+  private one(provider: string, w: Workflow): Bounded {
+    const problems: CatalogProblem[] = [];
     const found = (where: string, message: string): void => {
       problems.push({ where, message });
       const key = `${where}: ${message}`;
@@ -41,32 +60,29 @@ export class CatalogBounds {
       this.warned.add(key);
       this.log.warn(`${where}: ${message}`);
     };
-    for (const w of workflows) {
-      const where = `${provider} ${clip(String(w.id), 80)}`;
-      if (typeof w.id !== 'string' || w.id.length > CATALOG_LIMITS.idMax) {
-        found(where, `a workflow id over ${CATALOG_LIMITS.idMax} characters; the workflow is left out`);
+    const where = `${provider} ${clip(String(w.id), 80)}`;
+    if (typeof w.id !== 'string' || w.id.length > CATALOG_LIMITS.idMax) {
+      found(where, `a workflow id over ${CATALOG_LIMITS.idMax} characters; the workflow is left out`);
+      return { workflow: null, problems };
+    }
+    const versions: WorkflowVersion[] = [];
+    for (const v of w.versions.slice(-CATALOG_LIMITS.versionsMax)) {
+      if (typeof v.key !== 'string' || v.key.length > CATALOG_LIMITS.versionKeyMax) {
+        found(where, `a version key over ${CATALOG_LIMITS.versionKeyMax} characters; that version is left out`);
         continue;
       }
-      const versions: WorkflowVersion[] = [];
-      for (const v of w.versions.slice(-CATALOG_LIMITS.versionsMax)) {
-        if (typeof v.key !== 'string' || v.key.length > CATALOG_LIMITS.versionKeyMax) {
-          found(where, `a version key over ${CATALOG_LIMITS.versionKeyMax} characters; that version is left out`);
-          continue;
-        }
-        versions.push(this.version(v, `${where} v${v.key}`, found));
-      }
-      if (w.versions.length > CATALOG_LIMITS.versionsMax) found(where, `${w.versions.length} versions; only the newest ${CATALOG_LIMITS.versionsMax} are listed`);
-      if (!versions.length) continue;
-      const latest = versions.some((v) => v.key === w.latest) ? w.latest : versions[versions.length - 1]!.key;
-      const name = typeof w.name === 'string' ? w.name : w.id;
-      if (name.length > CATALOG_LIMITS.nameMax) found(where, `a name of ${name.length} characters, cut to ${CATALOG_LIMITS.nameMax}`);
-      const bounded: Workflow = { ...w, name: clip(name, CATALOG_LIMITS.nameMax), versions, latest };
-      if (typeof w.description === 'string') bounded.description = clip(w.description, CATALOG_LIMITS.descriptionMax);
-      else delete bounded.description;
-      if (typeof w.source === 'string') bounded.source = clip(w.source, CATALOG_LIMITS.nameMax * 4);
-      out.push(bounded);
+      versions.push(this.version(v, `${where} v${v.key}`, found));
     }
-    return { workflows: out, problems };
+    if (w.versions.length > CATALOG_LIMITS.versionsMax) found(where, `${w.versions.length} versions; only the newest ${CATALOG_LIMITS.versionsMax} are listed`);
+    if (!versions.length) return { workflow: null, problems };
+    const latest = versions.some((v) => v.key === w.latest) ? w.latest : versions[versions.length - 1]!.key;
+    const name = typeof w.name === 'string' ? w.name : w.id;
+    if (name.length > CATALOG_LIMITS.nameMax) found(where, `a name of ${name.length} characters, cut to ${CATALOG_LIMITS.nameMax}`);
+    const bounded: Workflow = { ...w, name: clip(name, CATALOG_LIMITS.nameMax), versions, latest };
+    if (typeof w.description === 'string') bounded.description = clip(w.description, CATALOG_LIMITS.descriptionMax);
+    else delete bounded.description;
+    if (typeof w.source === 'string') bounded.source = clip(w.source, CATALOG_LIMITS.nameMax * 4);
+    return { workflow: bounded, problems };
   }
 
   private version(v: WorkflowVersion, where: string, found: (where: string, message: string) => void): WorkflowVersion {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import { globToRegExp } from '../core/glob.js';
 import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js';
@@ -44,6 +45,9 @@ interface Stale {
 
 /** How long a call to a tool listed from a snapshot waits for its platform's own listing. */
 export const FRESH_WAIT_MS = 30_000;
+/** While a big platform is read, its tools are published (and list_changed sent) at most this often. */
+export const PUBLISH_EVERY_MS = 1000;
+const PUBLISH_GATHER_MS = 100;
 const DESCRIPTION_MAX = 1000;
 
 /** A glob (`*`, `?`) over a workflow's id or name, case-insensitive. */
@@ -73,6 +77,13 @@ export class Catalog {
   private readonly pending = new Set<string>();
   /** Platform data is bounded where it enters: nothing a platform lists can break the others. */
   private readonly bounds: CatalogBounds;
+  /** Each provider's workflows read so far by the current refresh, by id (bounded, filtered). */
+  private readonly fresh = new Map<string, Map<string, Workflow>>();
+  private publishTimer: NodeJS.Timeout | null = null;
+  private lastPublish = 0;
+  /** A digest of each tool as listed, so telling whether the list changed does not re-serialise it. */
+  private readonly digests = new WeakMap<WorkflowEntry, string>();
+  private readonly prepared = new WeakMap<WorkflowVersion, PreparedSchema>();
 
   constructor(private readonly opts: CatalogOptions) {
     this.bounds = new CatalogBounds(opts.log);
@@ -102,15 +113,15 @@ export class Catalog {
    * Null once the provider's tools come from the provider itself; else waits up to `ms` for
    * that, and says why it is not so (a read failed, or no answer in time).
    */
-  async whenFresh(provider: string, ms: number): Promise<string | null> {
+  async whenFresh(provider: string, ms: number, workflow?: Workflow): Promise<string | null> {
     const s = this.stale.get(provider);
-    if (!s) return null;
+    if (!s || this.isFresh(provider, workflow)) return null;
     if (s.error === null) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([s.ready, new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
       clearTimeout(timer);
     }
-    if (!this.stale.has(provider)) return null;
+    if (!this.stale.has(provider) || this.isFresh(provider, workflow)) return null;
     const why = s.error ?? `no answer within ${Math.round(ms / 1000)} s`;
     return `${provider} has not answered since this server started (${why}); its tools are from the last known list, so no run was started. Try again later.`;
   }
@@ -190,6 +201,16 @@ export class Catalog {
     return [...this.pending];
   }
 
+  /** How many of `provider`'s workflows the current refresh has read so far. */
+  readSoFar(provider: string): number {
+    return this.fresh.get(provider)?.size ?? 0;
+  }
+
+  /** This workflow, as listed, comes from its platform's current answer (not from a snapshot). */
+  private isFresh(provider: string, workflow: Workflow | undefined): boolean {
+    return workflow !== undefined && this.fresh.get(provider)?.get(workflow.id) === workflow;
+  }
+
   private async doRefresh(): Promise<boolean> {
     const before = this.fingerprint;
     for (const p of this.opts.providers) {
@@ -202,16 +223,27 @@ export class Catalog {
   }
 
   private async readProvider(p: Provider): Promise<void> {
+    const filter = this.opts.filters.get(p.name);
+    const fresh = new Map<string, Workflow>();
+    this.fresh.set(p.name, fresh);
+    // A platform read in pages is served as it is read: what arrives is listed within a second.
+    const progress = (workflows: Workflow[]): void => {
+      for (const w of this.bounds.apply(p.name, workflows).workflows) if (passes(w, filter)) fresh.set(w.id, w);
+      this.publishSoon();
+    };
     try {
-      const listing = await p.listWorkflows();
+      const listing = await p.listWorkflows(undefined, progress);
       const bounded = this.bounds.apply(p.name, listing.workflows);
-      this.listings.set(p.name, bounded.workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+      this.fresh.delete(p.name);
+      this.listings.set(p.name, bounded.workflows.filter((w) => passes(w, filter)));
       this.problems.set(p.name, [...listing.problems, ...bounded.problems]);
       if (p.capabilities.listWorkflows && p.runsOutliveProcess) this.opts.snapshots?.save(p.name, bounded.workflows);
       const stale = this.stale.get(p.name);
       this.stale.delete(p.name);
       if (stale) this.publish(), stale.resolve(); // callers waiting on it see the fresh tools
     } catch (err) {
+      this.mergeFresh(p.name, fresh); // what was read before the failure is kept, over the previous list
+      this.fresh.delete(p.name);
       const stale = this.stale.get(p.name);
       if (stale) (stale.error = (err as Error).message), stale.resolve(); // waiting calls learn why at once
       // Keep what we had: one provider down must not empty the others' tools, nor its own.
@@ -222,12 +254,38 @@ export class Catalog {
     if (this.refreshing) this.publish();
   }
 
+  /** A publish of what the refreshes have read so far, at most once per PUBLISH_EVERY_MS. */
+  private publishSoon(): void {
+    if (this.publishTimer) return;
+    // A short gather first: answers that arrive together are published together.
+    const wait = Math.max(PUBLISH_GATHER_MS, this.lastPublish + PUBLISH_EVERY_MS - Date.now());
+    this.publishTimer = setTimeout(() => {
+      this.publishTimer = null;
+      for (const [name, fresh] of this.fresh) this.mergeFresh(name, fresh);
+      this.publish();
+    }, wait);
+    this.publishTimer.unref();
+  }
+
+  /** The provider's listing with what its current read brought so far: updated in place, new ones after. */
+  private mergeFresh(provider: string, fresh: ReadonlyMap<string, Workflow>): void {
+    if (!fresh.size) return;
+    const before = this.listings.get(provider) ?? [];
+    const known = new Set(before.map((w) => w.id));
+    const merged = before.map((w) => fresh.get(w.id) ?? w);
+    for (const [id, w] of fresh) if (!known.has(id)) merged.push(w);
+    this.listings.set(provider, merged);
+  }
+
   /** Rebuilds the tools and tells listeners when they changed. */
   private publish(): void {
+    this.lastPublish = Date.now();
     this.rebuild();
-    // Each input schema stands in by its key (already a stable text of it): stringifying every
-    // schema again was most of this, on every refresh and at start-up.
-    const next = stableStringify(this.entries.map((e) => ({ ...e.tool, inputSchema: e.prepared.key })));
+    // Each tool is digested once, its input schema standing in by its key (already a stable
+    // text of it): a big platform published every second re-serialises nothing it has seen.
+    const hash = createHash('sha1');
+    for (const e of this.entries) hash.update(this.digestOf(e));
+    const next = hash.digest('hex');
     if (next === this.fingerprint) return;
     this.fingerprint = next;
     for (const l of this.listeners) l();
@@ -247,13 +305,27 @@ export class Catalog {
     }
     const refs = plan.map((x): ToolRef => ({ provider: x.workflow.provider, workflowId: x.workflow.id, name: x.workflow.name, version: x.pinned }));
     const names = assignToolNames(refs, this.opts.toolNameMax);
-    this.entries = plan.map((x, i) => this.toEntry(names[i]!, refs[i]!, x.workflow, x.version, x.pinned));
+    // A tool whose workflow is the same object as last time is the same tool: with a big platform
+    // read in pages, each publish builds only the newly read tools.
+    const reuse = (name: string, workflow: Workflow, pinned: string | undefined): WorkflowEntry | undefined => {
+      const old = this.byName.get(name);
+      return old && old.workflow === workflow && old.pinned === pinned ? old : undefined;
+    };
+    this.entries = plan.map((x, i) => reuse(names[i]!, x.workflow, x.pinned) ?? this.toEntry(names[i]!, refs[i]!, x.workflow, x.version, x.pinned));
     this.byName = new Map(this.entries.map((e) => [e.tool.name, e]));
     for (const e of this.entries) this.everNamed.add(e.tool.name);
   }
 
+  private digestOf(e: WorkflowEntry): string {
+    let d = this.digests.get(e);
+    if (d === undefined) this.digests.set(e, (d = createHash('sha1').update(stableStringify({ ...e.tool, inputSchema: e.prepared.key })).digest('hex')));
+    return d;
+  }
+
   private toEntry(name: string, ref: ToolRef, workflow: Workflow, version: WorkflowVersion, pinned: string | undefined): WorkflowEntry {
-    const prepared = prepareVersion(version);
+    // The workflow's tool and its version's pinned tool share one prepared schema.
+    let prepared = this.prepared.get(version);
+    if (!prepared) this.prepared.set(version, (prepared = prepareVersion(version)));
     if (prepared.fallback) this.opts.log.warn(`${workflow.provider}/${workflow.id} v${version.key}: input schema does not compile (${prepared.fallback}); the tool accepts any object`);
     const destructive = this.opts.filters.get(workflow.provider)?.destructive ?? false;
     const title = pinned === undefined ? workflow.name : `${workflow.name} · v${pinned}`;

@@ -169,7 +169,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       if (stat && isListedStatic(deps, name)) return await callStatic(stat, args, ctx);
       const listedEntry = deps.catalog.entry(name);
       if (listedEntry && !deps.settings.readOnly && deps.settings.toolsets.includes('workflows')) {
-        const stale = await deps.catalog.whenFresh(listedEntry.workflow.provider, FRESH_WAIT_MS);
+        const stale = await deps.catalog.whenFresh(listedEntry.workflow.provider, FRESH_WAIT_MS, listedEntry.workflow);
         if (stale) return errorResult(stale);
         const entry = deps.catalog.entry(name); // as the platform lists it now
         if (!entry) return errorResult(`The workflow behind tool "${name}" is no longer in the catalog. List the tools again, or use search_workflows.`);

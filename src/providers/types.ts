@@ -94,6 +94,9 @@ export interface CatalogProblem {
   message: string;
 }
 
+/** Workflows read so far, while a provider reads its catalog (see `Provider.listWorkflows`). */
+export type CatalogProgress = (workflows: Workflow[]) => void;
+
 export interface CatalogListing {
   workflows: Workflow[];
   problems: CatalogProblem[];
@@ -138,7 +141,13 @@ export interface Provider {
    * cannot be observed again and is marked failed on start.
    */
   readonly runsOutliveProcess: boolean;
-  listWorkflows(signal?: AbortSignal): Promise<CatalogListing>;
+  /**
+   * Every workflow, resolved once the whole catalog is read. A platform that reads its catalog in
+   * pages (thousands of workflows take minutes) hands each workflow to `progress` as soon as it is
+   * known, so it can be served at once; a workflow may be handed over again with more versions
+   * (the last one wins). The resolved listing is the whole truth.
+   */
+  listWorkflows(signal?: AbortSignal, progress?: CatalogProgress): Promise<CatalogListing>;
   /** Starts exactly one run. Never retried by callers once it may have reached the platform. */
   start(req: StartRequest): Promise<Run>;
   /**

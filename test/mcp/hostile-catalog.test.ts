@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { FakeLooply } from '../fakes/looply/server.js';
-import { envelope, startHarness, tempDir, WF, type Harness } from '../helpers/harness.js';
+import { envelope, startHarness, tempDir, until, WF, type Harness } from '../helpers/harness.js';
 
 let fake: FakeLooply;
 let h: Harness | undefined;
@@ -67,5 +67,33 @@ describe('a catalog too big for one tools/list answer', () => {
     assert.ok(pages >= 4, `${pages} pages`);
     assert.equal(names.filter((n) => n.startsWith('looply_big_')).length, 80);
     assert.equal(new Set(names).size, names.length, 'no tool twice');
+  });
+});
+describe('a big platform listed from its snapshot while it is read again', () => {
+  it('a workflow already re-read is callable at once, before the platform has answered in full', { timeout: 60_000 }, async () => {
+    fake.workflows.push(normal);
+    for (let i = 0; i < 40; i++) fake.workflows.push({ workflow_id: `wf-z-${i}`, workflow_name: `Filler ${i}`, workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object' }, states: ['start', 'end'] });
+    const stateDir = tempDir();
+    h = await startHarness({ env: env(), stateDir, live: true });
+    await h.app.deps.catalog.refresh(); // the snapshot is saved once the whole catalog is read
+    await h.close();
+    let release = (): void => {};
+    fake.knobs.listHold = { afterPages: 1, release: new Promise<void>((r) => (release = r)) };
+    fake.calls['GET getOrganizationWorkflows'] = 0;
+    try {
+      h = await startHarness({ env: env(), stateDir, live: true });
+      const catalog = h.app.deps.catalog;
+      // wf-enrich is on the first page: fresh as soon as its schema is read and published.
+      await until(async () => (await catalog.whenFresh('looply', 0, catalog.entry('looply_enrich_lead')!.workflow)) === null, 10_000, 'wf-enrich to be re-read');
+      assert.deepEqual(catalog.reading, ['looply'], 'the rest of Looply is still being read');
+      const tick = setInterval(() => fake.advance(1), 100);
+      const r = await h.call('looply_enrich_lead', { email: 'a@b.c' }).finally(() => clearInterval(tick));
+      assert.equal(envelope(r)['status'], 'completed', JSON.stringify(r.content));
+      const filler = await catalog.whenFresh('looply', 0, catalog.entry('looply_filler_9')!.workflow);
+      assert.match(filler ?? '', /looply has not answered since this server started/, 'a workflow not yet re-read still waits for its platform');
+    } finally {
+      release();
+      fake.knobs.listHold = null;
+    }
   });
 });

@@ -85,7 +85,8 @@ export const refresh = defineTool({
     const changed = outcome ?? false;
     const problems = ctx.deps.catalog.allProblems;
     const summary = { changed, workflows: ctx.deps.catalog.workflows.length, tools: ctx.deps.catalog.tools.length, problems, ...(reading.length ? { still_reading: reading } : {}) };
-    const state = reading.length ? ` so far; still reading ${reading.join(', ')} (its tools arrive with tools/list_changed)` : changed ? ' (changed; list the tools again)' : ' (unchanged)';
+    const soFar = reading.map((p) => `${p} (${ctx.deps.catalog.readSoFar(p)} of its workflows read so far)`);
+    const state = reading.length ? ` so far; still reading ${soFar.join(', ')}: more tools arrive with tools/list_changed` : changed ? ' (changed; list the tools again)' : ' (unchanged)';
     const text = `${summary.workflows} workflows, ${summary.tools} workflow tools${state}.${problems.length ? `\nNot loaded:\n${problems.map((p) => `- ${p.where}: ${p.message}`).join('\n')}` : ''}`;
     return { structuredContent: summary, content: [{ type: 'text', text }] };
   },

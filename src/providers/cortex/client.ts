@@ -56,10 +56,12 @@ export class CortexClient {
     this.http = new HttpClient({ gate: new RateGate({ perMinute: CORTEX_REQUESTS_PER_MINUTE, shared: sharedRate && { buckets: sharedRate, name: `cortex:${appId ?? 'c'}` } }), ...rest, provider: 'cortex', baseUrl: root, headers: { authorization: `Bearer ${apiKey}` } });
   }
 
-  /** #6 / #1: every workflow, all pages. */
-  listWorkflows(scope: Scope, filters: ListFilters = {}, signal?: AbortSignal): Promise<W.CortexWorkflow[]> {
+  /** #6 / #1: every workflow, all pages; each page to `onPage` as it arrives (pages come in any order). */
+  async listWorkflows(scope: Scope, filters: ListFilters = {}, signal?: AbortSignal, onPage?: (items: W.CortexWorkflow[], page: number) => void): Promise<W.CortexWorkflow[]> {
     const query = { search: filters.search, 'tags[]': filters.tags };
-    return this.all(scope === 'own' ? 'workflows' : 'workflows/discover', query, W.CortexWorkflow, scope === 'own' ? 'list workflows' : 'list discoverable workflows', signal);
+    const out: W.CortexWorkflow[] = [];
+    await this.each(scope === 'own' ? 'workflows' : 'workflows/discover', query, W.CortexWorkflow, scope === 'own' ? 'list workflows' : 'list discoverable workflows', signal, onPage ?? ((items) => void out.push(...items)));
+    return out;
   }
 
   /** One small request (#6): how many own workflows the key sees. For doctor. */
@@ -115,33 +117,39 @@ export class CortexClient {
     return this.http.request({ method: 'PATCH', path: `workflows/${enc(id)}/runs/${enc(runId)}/retention`, json: { retention }, schema: W.CortexRun, kind: 'read', what: `change the retention of run ${runId}` });
   }
 
-  /**
-   * Every page of a list. The first request leaves `page` out, so the server's own first page
-   * comes back whatever its base; its `pagination-*` headers then say how many pages follow,
-   * and those are read a few at a time.
-   */
   private async all<S extends z.ZodType>(path: string, query: Record<string, string | string[] | undefined>, item: S, what: string, signal?: AbortSignal): Promise<Array<z.output<S>>> {
+    const pages: Array<Array<z.output<S>>> = [];
+    await this.each(path, query, item, what, signal, (items, page) => (pages[page] = items));
+    return pages.flat();
+  }
+
+  /**
+   * Every page of a list, each handed to `onPage` with its position (0 = the first) as it
+   * arrives: a list of 10,000 workflows is served while it is read, never held whole as raw
+   * JSON. The first request leaves `page` out, so the server's own first page comes back
+   * whatever its base; its `pagination-*` headers then say how many pages follow, and those are
+   * read a few at a time.
+   */
+  private async each<S extends z.ZodType>(path: string, query: Record<string, string | string[] | undefined>, item: S, what: string, signal: AbortSignal | undefined, onPage: (items: Array<z.output<S>>, page: number) => void): Promise<void> {
     const list = z.array(z.unknown());
     const first = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, take: TAKE }, schema: list, kind: 'read', what, signal });
-    const out: unknown[] = [...first.value];
+    onPage(this.items(first.value, item, what), 0);
     let next = nextPage(first.headers, TAKE, first.value.length);
-    if (next === null) return this.items(out, item, what);
+    if (next === null) return;
     const take = num(first.headers, 'pagination-take') ?? TAKE;
     const count = num(first.headers, 'pagination-count');
     if (count === null) {
       // No total: one page after another until a short one.
-      for (let i = 0; next !== null && i < MAX_PAGES; i++) {
+      for (let i = 1; next !== null && i <= MAX_PAGES; i++) {
         const page = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, page: next, take }, schema: list, kind: 'read', what, signal });
-        out.push(...page.value);
+        onPage(this.items(page.value, item, what), i);
         next = nextPage(page.headers, take, page.value.length);
       }
-      return this.items(out, item, what);
+      return;
     }
     const pages: number[] = [];
     for (let p = next; pages.length < MAX_PAGES && (pages.length + 1) * take < count; p++) pages.push(p);
-    const results = await mapLimit(pages, PAGE_CONCURRENCY, (page) => this.http.request({ method: 'GET', path, query: { ...query, page, take }, schema: list, kind: 'read', what, signal }));
-    for (const r of results) out.push(...r);
-    return this.items(out, item, what);
+    await mapLimit(pages, PAGE_CONCURRENCY, async (page, i) => void onPage(this.items(await this.http.request({ method: 'GET', path, query: { ...query, page, take }, schema: list, kind: 'read', what, signal }), item, what), i + 1));
   }
 
   /** One malformed item is left out with a warning; it does not hide the rest of the list. */

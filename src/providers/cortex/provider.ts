@@ -4,7 +4,7 @@ import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
 import type { OpenResponse } from '../../http/client.js';
 import type { SharedBuckets } from '../../http/shared-rate.js';
-import { isTerminal, type CancelOutcome, type CatalogListing, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../types.js';
+import { isTerminal, type CancelOutcome, type CatalogListing, type CatalogProgress, type DoctorCheck, type HistoryRequest, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest, type Workflow } from '../types.js';
 import { inputMatches, startedSince } from '../match.js';
 import { CortexCatalog, type VersionInfo } from './catalog.js';
 import { CORTEX_DEFAULT_BASE_URL, CortexClient, type ListFilters, type Scope } from './client.js';
@@ -62,9 +62,10 @@ export class CortexProvider implements Provider {
     });
   }
 
-  async listWorkflows(signal?: AbortSignal): Promise<CatalogListing> {
-    const listing = await this.catalog.list(signal);
-    for (const w of listing.workflows) this.scopes.set(w.id, this.catalog.info.get(`${w.id}/${w.latest}`)?.scope ?? 'own');
+  async listWorkflows(signal?: AbortSignal, progress?: CatalogProgress): Promise<CatalogListing> {
+    const scopeOf = (ws: Workflow[]): void => void ws.forEach((w) => this.scopes.set(w.id, this.catalog.info.get(`${w.id}/${w.latest}`)?.scope ?? 'own'));
+    const listing = await this.catalog.list(signal, progress && ((ws) => (scopeOf(ws), progress(ws))));
+    scopeOf(listing.workflows);
     return listing;
   }
 

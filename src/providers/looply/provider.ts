@@ -3,13 +3,13 @@ import { WorkflowError } from '../../core/errors.js';
 import { semaphore } from '../../core/pool.js';
 import type { Logger } from '../../core/log.js';
 import { ProviderError } from '../../http/errors.js';
-import type { CancelOutcome, CatalogListing, CatalogProblem, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
+import type { CancelOutcome, CatalogListing, CatalogProblem, CatalogProgress, DoctorCheck, JSONSchema, Provider, Run, RunStatus, RunUpdate, StartRequest, Workflow, WorkflowVersion } from '../types.js';
 import { readThrough, type SchemaCache } from '../schema-cache.js';
 import { LOOPLY_DEFAULT_BASE_URL, LooplyClient } from './client.js';
 import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
 import { structureOf, structureOfDetails, type Structure } from './structure.js';
-import { SchemaResponse, type Execution, type WorkflowSummary } from './wire.js';
+import { SchemaResponse, type Execution } from './wire.js';
 
 export interface LooplyProviderOptions {
   apiKey: string;
@@ -26,6 +26,23 @@ export interface LooplyProviderOptions {
 }
 
 const SCHEMA_CONCURRENCY = 32;
+
+/** What a listing keeps of a workflow's ACTIVE version rows. */
+interface Seen {
+  name?: string | undefined;
+  description?: string | undefined;
+  /** The first version flagged `latest`. */
+  flagged?: number;
+  versions: WorkflowVersion[];
+  /** The workflow as last built from them. */
+  built?: Workflow;
+}
+
+function workflowOf(id: string, s: Seen): Workflow {
+  const sorted = [...s.versions].sort((a, b) => Number(a.key) - Number(b.key));
+  const latest = s.flagged !== undefined && sorted.some((v) => v.key === String(s.flagged)) ? String(s.flagged) : sorted[sorted.length - 1]!.key;
+  return { provider: 'looply', id, name: s.name ?? id, versions: sorted, latest, ...(s.description ? { description: s.description } : {}) };
+}
 /** doctor: a run with an output whose state has not changed for this long looks finished. */
 const STALE_MS = 60 * 60_000;
 
@@ -53,42 +70,45 @@ export class LooplyProvider implements Provider {
     this.pollBudgetPerSecond = opts.requestsPerSecond ?? 5;
   }
 
-  async listWorkflows(signal?: AbortSignal): Promise<CatalogListing> {
-    const rows: WorkflowSummary[] = [];
+  /**
+   * Pages of version rows in order (lastKey), each ACTIVE version's schema read meanwhile; a
+   * workflow is handed to `progress` each time one of its versions is read. Only what the tools
+   * need is kept of a row, never the row itself.
+   */
+  async listWorkflows(signal?: AbortSignal, progress?: CatalogProgress): Promise<CatalogListing> {
     const problems: CatalogProblem[] = [];
-    const versions = new Map<string, WorkflowVersion[]>();
+    const seen = new Map<string, Seen>();
     const pending: Array<Promise<void>> = [];
     const limit = semaphore(SCHEMA_CONCURRENCY);
     let key: Record<string, string | number> | undefined;
+    let rows = 0;
     // Paging is sequential (lastKey); schemas of the rows already seen are fetched meanwhile.
     do {
       const page = await this.client.listWorkflows(key, signal);
       for (const row of page.items) {
-        rows.push(row);
+        rows++;
         const v = versionOf(row);
         if (row.workflow_status !== 'ACTIVE' || v === null) continue;
+        const s = seen.get(row.workflow_id) ?? { versions: [] };
+        seen.set(row.workflow_id, s);
+        s.name ??= row.workflow_name || undefined;
+        s.description ??= row.description || undefined;
+        if (row.latest && s.flagged === undefined) s.flagged = v;
         pending.push(limit(async () => {
           try {
-            const fetched = await this.version(row.workflow_id, v, signal); // read the map only after the await
-            versions.set(row.workflow_id, [...(versions.get(row.workflow_id) ?? []), fetched]);
+            s.versions.push(await this.version(row.workflow_id, v, signal));
+            s.built = workflowOf(row.workflow_id, s);
+            progress?.([s.built]);
           } catch (err) {
             problems.push({ where: `looply ${row.workflow_id} v${v}`, message: (err as Error).message });
           }
         }));
       }
       key = page.lastKey ?? undefined;
-    } while (key && rows.length < 100_000);
+    } while (key && rows < 100_000);
     await Promise.all(pending);
-    const workflows: Workflow[] = [];
-    for (const [id, vs] of versions) {
-      const sorted = vs.sort((a, b) => Number(a.key) - Number(b.key));
-      const rowsOf = rows.filter((r) => r.workflow_id === id && r.workflow_status === 'ACTIVE');
-      const flagged = rowsOf.find((r) => r.latest);
-      const latest = flagged && sorted.some((v) => v.key === String(versionOf(flagged))) ? String(versionOf(flagged)) : sorted[sorted.length - 1]!.key;
-      const name = rowsOf.find((r) => r.workflow_name)?.workflow_name ?? id;
-      const description = rowsOf.find((r) => r.description)?.description;
-      workflows.push({ provider: 'looply', id, name, versions: sorted, latest, ...(description ? { description } : {}) });
-    }
+    // The objects handed over while reading: the catalog knows them and rebuilds nothing.
+    const workflows = [...seen.values()].flatMap((s) => (s.built ? [s.built] : []));
     return { workflows, problems };
   }
 

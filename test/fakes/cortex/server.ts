@@ -28,6 +28,8 @@ export interface CortexKnobs {
   resetWithFirstRun: boolean | 'after-flush';
   /** The next start is answered 200 with a body that is not JSON (the run goes on). */
   junkAfterStart: boolean;
+  /** Workflow list pages after `afterPage` wait for `release` (a big account read part way). */
+  listHold: { afterPage: number; release: Promise<void> } | null;
 }
 
 const KEY = 'ctx-test-key-0123456789abcdef';
@@ -51,7 +53,7 @@ export class FakeCortex extends FakeServer {
   readonly queries: URLSearchParams[] = [];
   /** Streams the client hung up on (after a silent cancel). */
   streamsClosedByClient = 0;
-  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false, resetWithFirstRun: false, junkAfterStart: false };
+  readonly knobs: CortexKnobs = { latencyMs: 0, stepMs: 5, failures: [], dropStreamAfter: null, ignoreStream: false, junkRows: [], silentCancel: false, resetWithFirstRun: false, junkAfterStart: false, listHold: null };
   private seq = 0;
 
   fail(route: string, failure: Failure, times = 1): void {
@@ -84,8 +86,14 @@ export class FakeCortex extends FakeServer {
     const wf = m[3] ? this.workflows.find((w) => w.id === decodeURIComponent(m[3]!) && w.scope === scope) : undefined;
     if (m[3] && !wf) return error(404, 'Workflow not found');
     switch (route) {
-      case 'list':
-        return this.page(res, url, [...this.workflows.filter((w) => w.scope === scope && this.matches(w, url)).map((w) => this.workflowView(w)), ...(scope === 'own' ? this.knobs.junkRows : [])]);
+      case 'list': {
+        const hold = this.knobs.listHold;
+        if (hold && Number(url.searchParams.get('page') ?? 1) > hold.afterPage) await hold.release;
+        // Only the rows of the page asked for are rendered: a 10,000-workflow account stays cheap.
+        const rows: unknown[] = [...this.workflows.filter((w) => w.scope === scope && this.matches(w, url)), ...(scope === 'own' ? this.knobs.junkRows : [])];
+        const defs = new Set<unknown>(this.workflows);
+        return this.page(res, url, rows, (w) => (defs.has(w) ? this.workflowView(w as FakeWorkflowDef) : w));
+      }
       case 'get':
         return send(200, this.workflowView(wf!));
       case 'versions':
@@ -133,10 +141,10 @@ export class FakeCortex extends FakeServer {
     return (!search || w.name.toLowerCase().includes(search.toLowerCase())) && tags.every((t) => w.tags?.includes(t));
   }
 
-  private page(res: ServerResponse, url: URL, rows: unknown[]): void {
+  private page(res: ServerResponse, url: URL, rows: unknown[], view: (row: unknown) => unknown = (r) => r): void {
     const page = Math.max(1, Number(url.searchParams.get('page') ?? 1));
     const take = Math.min(100, Math.max(1, Number(url.searchParams.get('take') ?? DEFAULT_TAKE)));
-    const items = rows.slice((page - 1) * take, page * take);
+    const items = rows.slice((page - 1) * take, page * take).map(view);
     res.writeHead(200, { 'content-type': 'application/json', 'pagination-page': String(page), 'pagination-take': String(take), 'pagination-count': String(rows.length) }).end(JSON.stringify(items));
   }
 

@@ -52,6 +52,8 @@ export interface Knobs {
   eventLog: EventLogStyle;
   /** `full`: an execution's `workflow_details` holds steps and connections; `empty`: `{}` (read getWorkflowById instead). */
   details: 'full' | 'empty';
+  /** Workflow list pages after the first `afterPages` wait for `release` (a big account read part way). */
+  listHold: { afterPages: number; release: Promise<void> } | null;
 }
 
 const KEY = 'looply-test-key-0123456789';
@@ -70,9 +72,10 @@ export class FakeLooply extends FakeServer {
   readonly calls: Record<string, number> = {};
   /** Every trigger as received: the query profile and the body. */
   readonly triggers: Array<{ profile: string | null; body: unknown }> = [];
-  readonly knobs: Knobs = { latencyMs: 0, failures: [], neverEnds: false, eventLog: 'none', details: 'full' };
+  readonly knobs: Knobs = { latencyMs: 0, failures: [], neverEnds: false, eventLog: 'none', details: 'full', listHold: null };
   now = Date.UTC(2026, 10, 23, 12);
   private seq = 0;
+  private sorted: { of: FakeWorkflow[]; rows: FakeWorkflow[] } | null = null;
   protected override readonly basePath = '/v2';
 
 
@@ -127,6 +130,7 @@ export class FakeLooply extends FakeServer {
     const parts = url.pathname.replace(/^\/v2\/workflows\//, '').split('/').map(decodeURIComponent);
     switch (`${req.method} ${parts[0]}`) {
       case 'GET getOrganizationWorkflows':
+        if (this.knobs.listHold && this.calls[route]! > this.knobs.listHold.afterPages) await this.knobs.listHold.release;
         return send(200, this.pageWorkflows(Number(q('limit') ?? 20), q('workflow_id'), q('workflow_version')));
       case 'GET getWorkflowSchemaById':
       case 'GET getWorkflowById': {
@@ -235,7 +239,10 @@ export class FakeLooply extends FakeServer {
   }
 
   private pageWorkflows(limit: number, afterId: string | null, afterVersion: string | null): Record<string, unknown> {
-    const rows = [...this.workflows].sort((a, b) => a.workflow_id.localeCompare(b.workflow_id) || a.workflow_version - b.workflow_version);
+    // Sorted once per change of the list: 10,000 workflows are read in 334 pages.
+    const same = this.sorted && this.sorted.of.length === this.workflows.length && this.workflows.every((w, i) => w === this.sorted!.of[i]);
+    if (!same) this.sorted = { of: [...this.workflows], rows: [...this.workflows].sort((a, b) => a.workflow_id.localeCompare(b.workflow_id) || a.workflow_version - b.workflow_version) };
+    const rows = this.sorted!.rows;
     const start = afterId ? rows.findIndex((r) => r.workflow_id === afterId && String(r.workflow_version) === afterVersion) + 1 : 0;
     const page = rows.slice(start, start + Math.min(limit, 30));
     const last = page[page.length - 1];

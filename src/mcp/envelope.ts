@@ -1,6 +1,6 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { createHash } from 'node:crypto';
-import { clip, cutUtf8, isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, truncatedJson, tryStringify } from '../core/json.js';
+import { clip, cutUtf8, isPlainObject, JSON_DEPTH_MAX, jsonBytes, jsonHead, measureJson, stableStringify, STRINGIFY_DEPTH_SAFE, truncatedJson } from '../core/json.js';
 import { RUN_STATUSES, type Run } from '../providers/types.js';
 
 export const OUTPUT_TEXT_MAX = 100 * 1024;
@@ -97,8 +97,7 @@ export const OUTPUT_NOTE_SCHEMA = {
 export function boundedOutput(value: unknown, maxBytes: number, uri: string): unknown {
   const m = measureJson(value, { maxDepth: JSON_DEPTH_MAX, maxBytes });
   if (!m.over) return value;
-  const text = m.over === 'depth' ? null : tryStringify(value);
-  const bytes = text === null ? null : Buffer.byteLength(text, 'utf8');
+  const bytes = m.over === 'depth' ? null : jsonBytes(value); // counted, not written out
   if (bytes !== null && bytes <= maxBytes) return value; // the estimate was high
   const reason = bytes === null ? `the output nests deeper than ${JSON_DEPTH_MAX} levels` : `the output is ${bytes} bytes, over the ${maxBytes} bytes shown here`;
   const note: OutputNote = { truncated: true, reason, size_bytes: bytes, run_uri: uri };
@@ -118,10 +117,10 @@ export function resourceOutput(value: unknown, uri: string): { output: unknown; 
   }
   const bounded = boundedOutput(value, OUTPUT_RESOURCE_MAX, uri);
   if (bounded === value) return { output: value };
-  const text = tryStringify(value);
-  if (text === null) return { output: null, output_truncated: { size_bytes: null, shown_bytes: 0, note: `The output nests deeper than ${JSON_DEPTH_MAX} levels and cannot be shown.` } };
-  const shown = cutUtf8(text, OUTPUT_RESOURCE_MAX);
-  const size = Buffer.byteLength(text, 'utf8');
+  if (measureJson(value, { maxDepth: STRINGIFY_DEPTH_SAFE }).over) return { output: null, output_truncated: { size_bytes: null, shown_bytes: 0, note: `The output nests deeper than ${STRINGIFY_DEPTH_SAFE} levels and cannot be shown.` } };
+  // The head of its JSON text and its size, without writing the whole text.
+  const shown = jsonHead(value, OUTPUT_RESOURCE_MAX).text;
+  const size = jsonBytes(value);
   return { output: shown, output_truncated: { size_bytes: size, shown_bytes: Buffer.byteLength(shown, 'utf8'), note: `The output is ${size} bytes; "output" holds the first ${OUTPUT_RESOURCE_MAX} bytes of its JSON text.` } };
 }
 

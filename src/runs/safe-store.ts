@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { cutUtf8, JSON_DEPTH_MAX, measureJson, tryStringify } from '../core/json.js';
+import { cutUtf8, JSON_DEPTH_MAX, jsonBytes, jsonHead, measureJson, STRINGIFY_DEPTH_SAFE } from '../core/json.js';
 import type { Logger } from '../core/log.js';
 import type { Redactor } from '../core/redact.js';
 import type { Run } from '../providers/types.js';
@@ -21,11 +21,11 @@ export interface StoredCut {
 export function storedCopy(value: unknown, maxBytes: number): unknown {
   const rough = measureJson(value, { maxDepth: JSON_DEPTH_MAX, maxBytes });
   if (!rough.over) return value;
-  const text = tryStringify(value);
-  if (text !== null && Buffer.byteLength(text, 'utf8') <= maxBytes) return value;
-  const cut: StoredCut = text === null
-    ? { truncated: true, size_bytes: null, head: '', note: `nested deeper than ${JSON_DEPTH_MAX} levels; not kept in the journal` }
-    : { truncated: true, size_bytes: Buffer.byteLength(text, 'utf8'), head: cutUtf8(text, maxBytes), note: `only the first ${maxBytes} bytes of its JSON text are kept in the journal (runs.storeOutputMaxBytes)` };
+  // Measured and cut without building its JSON text: a 50 MB output costs maxBytes here, not 50 MB.
+  if (measureJson(value, { maxDepth: STRINGIFY_DEPTH_SAFE }).over) return { truncated: true, size_bytes: null, head: '', note: `nested deeper than ${STRINGIFY_DEPTH_SAFE} levels; not kept in the journal` } satisfies StoredCut;
+  const size = jsonBytes(value);
+  if (size <= maxBytes) return value;
+  const cut: StoredCut = { truncated: true, size_bytes: size, head: jsonHead(value, maxBytes).text, note: `only the first ${maxBytes} bytes of its JSON text are kept in the journal (runs.storeOutputMaxBytes)` };
   return cut;
 }
 

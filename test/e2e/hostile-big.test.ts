@@ -142,3 +142,32 @@ describe('a platform with 10,000 workflows (#15: listed while it is read, memory
     }
   });
 });
+
+
+describe('a 50 MB output (#15: measured and cut without building its JSON text)', () => {
+  it('the call answers with the note, the run resource with 4 MB, and the server grows by about the output once, not five times', async () => {
+    const size = 50 * 1024 * 1024;
+    const big = `export default { name: 'Fifty', version: 1, input: { type: 'object' }, run: () => ({ blob: 'x'.repeat(${size}) }) };`;
+    const s = await serve({}, { 'fifty.workflow.mjs': big });
+    try {
+      await s.client.ping();
+      const before = peakRssMb(s.pid);
+      const r = (await s.client.callTool({ name: 'local_fifty', arguments: {} })) as CallToolResult;
+      const env = r.structuredContent as Record<string, unknown>;
+      assert.equal(env['status'], 'completed');
+      const note = env['output'] as Record<string, unknown>;
+      assert.equal(note['truncated'], true);
+      assert.equal(note['size_bytes'], size + '{"blob":""}'.length, 'the exact size of its JSON text');
+      assert.match((r.content[0] as { text: string }).text, /truncated: 52428811 bytes of JSON in all/);
+      const read = await s.client.readResource({ uri: env['run_uri'] as string });
+      const detail = JSON.parse((read.contents[0] as { text: string }).text) as Record<string, unknown>;
+      assert.ok((detail['output'] as string).startsWith('{"blob":"xxx'));
+      const growth = peakRssMb(s.pid) - before;
+      console.log(`# 50 MB output: peak RSS ${before.toFixed(0)} → ${peakRssMb(s.pid).toFixed(0)} MB (+${growth.toFixed(0)})`);
+      // Generous: the output itself is 50 MB (one copy the workflow makes); it used to cost ~440 MB more.
+      assert.ok(growth < 200, `peak RSS grew ${growth.toFixed(0)} MB for a 50 MB output`);
+    } finally {
+      await s.client.close();
+    }
+  });
+});

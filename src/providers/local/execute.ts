@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { WorkflowError } from '../../core/errors.js';
+import { jsonCopy, measureJson, STRINGIFY_DEPTH_SAFE } from '../../core/json.js';
 import type { CommandWorkflow, ModuleWorkflow, WorkflowContext } from './definition.js';
 
 export interface ExecuteOptions {
@@ -47,6 +48,8 @@ export async function executeModule(def: ModuleWorkflow, input: unknown, opts: E
 function toJson(value: unknown): unknown {
   if (value === undefined) return null;
   try {
+    // A big output is copied without its JSON text: the text would be one more copy of it at once.
+    if (measureJson(value, { maxDepth: STRINGIFY_DEPTH_SAFE, maxBytes: 1024 * 1024 }).over === 'size') return jsonCopy(value);
     return JSON.parse(JSON.stringify(value)) as unknown;
   } catch (err) {
     throw new WorkflowError('run_failed', `The workflow returned a value that is not JSON (${(err as Error).message}).`);
@@ -132,7 +135,11 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
         const how = sig ? `was killed by ${sig}` : `exited with code ${code}`;
         return reject(new WorkflowError('run_failed', `The command ${how}${tail ? `: ${tail}` : '.'}`));
       }
-      const text = Buffer.concat(stdout).toString('utf8');
+      // One copy at a time: the chunks go once joined, the joined bytes once decoded.
+      let whole: Buffer | null = Buffer.concat(stdout);
+      stdout.length = 0;
+      const text = whole.toString('utf8');
+      whole = null;
       try {
         resolvePromise(JSON.parse(text));
       } catch {

@@ -1,5 +1,6 @@
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import type { Resource, ResourceTemplate } from '@modelcontextprotocol/sdk/types.js';
+import { measureJson } from '../core/json.js';
 import type { Workflow } from '../providers/types.js';
 import { listHistory } from '../runs/history.js';
 import type { JournalRun } from '../runs/journal.js';
@@ -100,12 +101,33 @@ function runDetail(deps: McpDeps, run: JournalRun): unknown {
   };
 }
 
+/**
+ * The schemas a workflow resource carries at most: each is bounded where the catalog enters
+ * (256 KB), but 200 versions of them would pass the 8 MB message cap (indented, as resources are
+ * sent, a schema grows by half or more). Newest first; older
+ * versions beyond this are listed without their schemas, with a note.
+ */
+export const WORKFLOW_SCHEMAS_MAX = 2 * 1024 * 1024;
+
 function workflowDetail(deps: McpDeps, w: Workflow): unknown {
-  const toolFor = (pinned: string | undefined): string | null =>
-    deps.catalog.tools.find((t) => t.workflow.provider === w.provider && t.workflow.id === w.id && t.pinned === pinned)?.tool.name ?? null;
+  const tools = new Map<string, string>();
+  for (const t of deps.catalog.tools) if (t.workflow.provider === w.provider && t.workflow.id === w.id) tools.set(t.pinned ?? '', t.tool.name);
+  const toolFor = (pinned: string | undefined): string | null => tools.get(pinned ?? '') ?? null;
+  let budget = WORKFLOW_SCHEMAS_MAX;
+  let left = 0;
+  const newestFirst = [...w.versions].reverse().map((v) => {
+    const input = prepareVersion(v).schema;
+    const bytes = measureJson(input).bytes + (v.outputSchema ? measureJson(v.outputSchema).bytes : 0);
+    // The latest version's schemas are always shown; the others while they fit.
+    const shown = v.key === w.latest || bytes <= budget;
+    if (shown) budget -= bytes;
+    else left++;
+    return { key: v.key, tool: toolFor(v.key), input_schema: shown ? input : null, output_schema: shown ? (v.outputSchema ?? null) : null, ...(shown ? {} : { schemas_left_out: true }), created_at: v.createdAt ?? null };
+  });
   return {
     provider: w.provider, workflow_id: w.id, name: w.name, description: w.description ?? null, latest: w.latest, tool: toolFor(undefined),
-    versions: w.versions.map((v) => ({ key: v.key, tool: toolFor(v.key), input_schema: prepareVersion(v).schema, output_schema: v.outputSchema ?? null, created_at: v.createdAt ?? null })),
+    versions: newestFirst.reverse(),
+    ...(left ? { versions_note: `The schemas of ${left} older versions are left out (over ${WORKFLOW_SCHEMAS_MAX} bytes in all; marked schemas_left_out): each version's tool in tools/list carries its inputSchema.` } : {}),
     runs_uri: workflowRunsUri(w.provider, w.id),
   };
 }

@@ -97,3 +97,25 @@ describe('a big platform listed from its snapshot while it is read again', () =>
     }
   });
 });
+
+describe('a workflow resource too big for one message', () => {
+  it('40 versions with ~230 KB schemas each (~9 MB): the resource answers under the cap, the latest schemas whole, older ones left out with a note', async () => {
+    const properties: Record<string, unknown> = {};
+    for (let i = 0; i < 1400; i++) properties[`field_${i}`] = { type: 'string', description: 'd'.repeat(120) };
+    for (let v = 1; v <= 40; v++) fake.workflows.push({ workflow_id: 'wf-many', workflow_name: 'Many', workflow_version: v, workflow_status: 'ACTIVE', latest: v === 40, workflow_schema: { type: 'object', properties: { ...properties, [`v${v}`]: { type: 'number' } } }, states: ['start', 'end'] });
+    h = await startHarness({ env: env(), configFile: { maxTools: 1000 } });
+    await h.app.deps.catalog.refresh();
+    const read = await h.client.readResource({ uri: 'workflows://workflows/looply/wf-many' });
+    const text = (read.contents[0] as { text: string }).text;
+    assert.ok(text.length < 6 * 1024 * 1024, `${text.length} bytes`);
+    const detail = JSON.parse(text) as { latest: string; versions: Array<{ key: string; tool: string | null; input_schema: { properties?: Record<string, unknown> } | null; schemas_left_out?: true }>; versions_note?: string };
+    assert.equal(detail.versions.length, 40, 'every version listed');
+    assert.equal(detail.latest, '40');
+    const latest = detail.versions.find((v) => v.key === '40')!;
+    assert.ok(latest.input_schema?.properties?.['v40'], 'the latest version keeps its schema');
+    const left = detail.versions.filter((v) => v.schemas_left_out);
+    assert.ok(left.length > 20 && left.every((v) => v.input_schema === null && v.tool !== null), `${left.length} versions without schemas, each with its tool`);
+    assert.ok(!detail.versions.find((v) => v.key === '1')!.input_schema, 'the oldest are the ones left out');
+    assert.match(detail.versions_note ?? '', new RegExp(`schemas of ${left.length} older versions are left out`));
+  });
+});

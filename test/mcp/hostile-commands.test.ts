@@ -54,4 +54,26 @@ describe('command workflows and the processes they leave', () => {
       await until(() => !alive(pid), 10_000, `child ${pid} to be stopped`);
     }
   });
+
+  it('a child that made itself a new session (setsid) is stopped too: after a completion, and after a cancel', async () => {
+    const donePid = join(tempDir(), 'done.pid');
+    const cancelPid = join(tempDir(), 'cancel.pid');
+    h = await startHarness({
+      files: {
+        'escape.workflow.json': command('Escape', 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; echo 1', donePid),
+        'escape-slow.workflow.json': command('Escape Slow', 'setsid sleep 1000 </dev/null >/dev/null 2>&1 & echo $! > "$PIDFILE"; sleep 300', cancelPid),
+      },
+      flags: { waitSeconds: 0 },
+    });
+    const done = await h.call('local_escape', {});
+    await until(async () => (await h!.app.deps.tracker.get('local', String(envelope(done)['run_id'])))?.status === 'completed', 10_000, 'the run to complete');
+    const escaped = Number(readFileSync(donePid, 'utf8'));
+    await until(() => !alive(escaped), 10_000, `the setsid child ${escaped} to be stopped`);
+
+    const slow = await h.call('local_escape_slow', {});
+    await until(() => { try { return readFileSync(cancelPid, 'utf8').length > 0; } catch { return false; } }, 10_000, 'the child to start');
+    const child = Number(readFileSync(cancelPid, 'utf8'));
+    await h.call('cancel_run', { provider: 'local', run_id: String(envelope(slow)['run_id']) });
+    await until(() => !alive(child), 10_000, `the setsid child ${child} to be stopped after a cancel`);
+  });
 });

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { WorkflowError } from '../../core/errors.js';
 import { jsonCopy, measureJson, STRINGIFY_DEPTH_SAFE } from '../../core/json.js';
@@ -65,8 +67,10 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
   const base = dirname(def.file);
   const cwd = def.cwd ? (isAbsolute(def.cwd) ? def.cwd : resolve(base, def.cwd)) : base;
   return new Promise((resolvePromise, reject) => {
-    // A process group of its own, so cancel stops the children a script starts, too.
-    const child = spawn(resolveProgram(def, base), def.command.slice(1), { cwd, env: { ...process.env, ...def.env }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    // A process group of its own, so cancel stops the children a script starts, too; and a mark
+    // in their environment, for those that leave the group (setsid).
+    const mark = randomBytes(12).toString('hex');
+    const child = spawn(resolveProgram(def, base), def.command.slice(1), { cwd, env: { ...process.env, ...def.env, [MARK_VAR]: mark }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;
     const stderrTail: string[] = [];
@@ -77,8 +81,8 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
 
     /** SIGTERM to the whole group now, SIGKILL to what is left of it after a grace period. */
     const endGroup = (): void => {
-      signalGroup(child.pid, 'SIGTERM');
-      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL'), KILL_GRACE_MS).unref();
+      signalGroup(child.pid, 'SIGTERM', mark);
+      killTimer ??= setTimeout(() => signalGroup(child.pid, 'SIGKILL', mark), KILL_GRACE_MS).unref();
     };
     const stop = (why: Error): void => {
       failure ??= why;
@@ -149,7 +153,11 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
   });
 }
 
-function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+/** Every process a command starts carries this in its environment, with the run's own value. */
+export const MARK_VAR = 'WORKFLOWS_MCP_RUN_MARK';
+
+/** The command's process group, and (Linux) every process still marked as this run's: those that left the group. */
+function signalGroup(pid: number | undefined, sig: NodeJS.Signals, mark: string): void {
   if (pid === undefined) return;
   try {
     process.kill(-pid, sig);
@@ -160,4 +168,37 @@ function signalGroup(pid: number | undefined, sig: NodeJS.Signals): void {
       // Already gone.
     }
   }
+  for (const p of markedProcesses(mark)) {
+    try {
+      process.kill(p, sig);
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+}
+
+/**
+ * Linux: the processes whose environment holds this run's mark — a child that called setsid (a new
+ * session and group) is found wherever it was reparented. One read of /proc per ending; a process
+ * that cleared its environment is not found (the README says so).
+ */
+function markedProcesses(mark: string): number[] {
+  if (process.platform !== 'linux') return [];
+  const needle = Buffer.from(`${MARK_VAR}=${mark}\0`);
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const name of entries) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`).includes(needle)) found.push(Number(name));
+    } catch {
+      // Gone, or another user's: not ours to signal.
+    }
+  }
+  return found;
 }

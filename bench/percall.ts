@@ -3,7 +3,8 @@
  * workflow called 1,000 times one after another (p50/p99), and the Lleverage fake called 32 at
  * once through MCP beside the same request sent directly. `PERCALL_NODE_FLAGS` goes to the
  * server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), `PERCALL_PART` is `seq`, `sync`
- * or both (default), `PERCALL_FAKE=inline` keeps the fake in this process.
+ * or both (default), `PERCALL_FAKE=inline` keeps the fake in this process, `PERCALL_C32=1` adds
+ * 6,000 no-op calls 32 at once after the sequential ones.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -65,6 +66,17 @@ async function sequential(): Promise<void> {
       }
     });
     console.log(`sequential: p50 ${r2(pct(seq, 0.5))} ms, p99 ${r2(pct(seq, 0.99))} ms, max ${r2(pct(seq, 1))} ms; ${cpu}`);
+  }
+  if (process.env['PERCALL_C32'] === '1') {
+    // 6,000 calls 32 at once, as bench/run.ts measures calls per second.
+    let started = 0;
+    const t = performance.now();
+    const cpu = await cpuPerCall({ server: serverPid, bench: process.pid }, 6000, async () => {
+      await Promise.all(Array.from({ length: 32 }, async () => {
+        while (started < 6000) await call(started++);
+      }));
+    });
+    console.log(`no-op c32: ${Math.round(6000 / ((performance.now() - t) / 1000))} calls/s; ${cpu}`);
   }
   await client.close();
 }

@@ -228,6 +228,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       if (seenRuns.size > 10_000) seenRuns.clear();
       resourceListChanged();
     }
+    if (subscriptions.size === 0) return; // most connections subscribe to nothing: no URIs to build per change
     for (const uri of [runUri(run.provider, run.runId), workflowRunsUri(run.provider, run.workflowId)]) {
       if (subscriptions.has(uri)) void server.sendResourceUpdated({ uri }).catch(() => {});
     }

@@ -1,10 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { getRequestListener } from '@hono/node-server';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { Logger } from '../core/log.js';
 import { sendDirectly } from './direct-send.js';
 import { SessionEventStore } from './event-store.js';
+import { webRequest, writeWebResponse } from './node-web.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
 const RESTORE_URL = 'http://restore.invalid/mcp';
@@ -25,7 +25,7 @@ export interface SessionTransport {
 
 /**
  * The SDK's web-standard Streamable HTTP transport for one stateful session, on node:http
- * through the SDK's own Node adapter, with the session's events kept in the session store.
+ * (node-web.ts), with the session's events kept in the session store.
  * `onInitialized` runs before the client learns the new session's id (the record must exist
  * first, or the client's next request may reach a replica that has never heard of it).
  */
@@ -45,8 +45,8 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
       const authInfo = req.auth;
       if (Array.isArray(parsedBody) && parsedBody.length > 1) batches = true;
       coalesceWrites(res);
-      const listener = getRequestListener((request) => transport.handleRequest(request, { parsedBody, ...(authInfo ? { authInfo } : {}) }), { overrideGlobalObjects: false });
-      await listener(req, res);
+      const response = await transport.handleRequest(webRequest(req), { parsedBody, ...(authInfo ? { authInfo } : {}) });
+      await writeWebResponse(response, res);
     },
     async restore(init) {
       events.muted = true;

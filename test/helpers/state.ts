@@ -52,7 +52,8 @@ export async function stateBackends(): Promise<Array<Backend<ReplicaState>>> {
     return { sessions: await PgSessionStore.open(db), tasks: await PgTaskBackend.open(db) };
   };
   return [
-    { name: 'memory', skip: false, open: async () => memory, drop: async () => {} },
+    // Closed at the end: the SDK's in-memory task store keeps a TTL timer per task that would hold the test process open.
+    { name: 'memory', skip: false, open: async () => memory, drop: async () => void (await memory.sessions.close(), await memory.tasks.close()) },
     { name: 'postgres', skip: (await pgUnavailable()) ?? false, open: openPg, drop: () => pg.drop() },
   ];
 }

@@ -54,6 +54,8 @@ export interface SendOptions {
   kind: 'read' | 'start';
   /** What this call does, for messages: "trigger workflow X". */
   what: string;
+  /** A catalog read: it leaves part of the platform's allowance to starts, polls and cancels (see RateGate). */
+  background?: boolean;
   signal?: AbortSignal | undefined;
 }
 
@@ -123,7 +125,7 @@ export class HttpClient {
     const max = this.opts.maxRetries ?? 2;
     const maxWait = this.opts.maxRetryAfterMs ?? 30_000;
     for (let attempt = 1; ; attempt++) {
-      await this.opts.gate?.take(`${this.opts.provider}: ${o.what}`, maxWait, o.signal);
+      await this.opts.gate?.take(`${this.opts.provider}: ${o.what}`, maxWait, o.signal, o.background);
       const outcome = await attemptOnce();
       if (outcome.ok) return outcome.value;
       const { error, retryable, waitMs } = outcome;

@@ -15,9 +15,17 @@ export interface RateGateOptions {
 }
 
 /**
+ * The share of the allowance background reads (catalog listings) leave untouched: a catalog of
+ * 10,000 workflows takes many minutes of a platform's allowance, and starts, polls and cancels
+ * must not queue behind it.
+ */
+const BACKGROUND_RESERVE = 0.2;
+
+/**
  * Every request to one platform passes this gate: a token bucket as large as the platform's
  * per-minute allowance (a burst goes through at once, the sustained rate stays under the limit)
- * and, after a 429, a pause every caller honours until Retry-After has passed.
+ * and, after a 429, a pause every caller honours until Retry-After has passed. A background
+ * request takes a token only while a reserve is left for the others, so they always go first.
  */
 export class RateGate {
   private tokens: number;
@@ -44,9 +52,10 @@ export class RateGate {
   }
 
   /** Waits for a turn; fails as rate_limited when that would take longer than `maxWaitMs`. */
-  async take(what: string, maxWaitMs: number, signal?: AbortSignal): Promise<void> {
+  async take(what: string, maxWaitMs: number, signal?: AbortSignal, background = false): Promise<void> {
+    const reserve = background ? Math.floor(this.opts.perMinute * BACKGROUND_RESERVE) : 0;
     for (;;) {
-      const wait = Math.max(this.pausedFor, await this.turn());
+      const wait = Math.max(this.pausedFor, await this.turn(reserve));
       if (wait === 0) return;
       if (wait > maxWaitMs) {
         throw new WorkflowError('rate_limited', `${what}: the platform's rate limit is reached; it accepts requests again in ${Math.ceil(wait / 1000)} s. Try again then.`);
@@ -56,22 +65,23 @@ export class RateGate {
     }
   }
 
-  /** Takes a token now (0) or says how long until one is there: from the shared bucket, else our own. */
-  private async turn(): Promise<number> {
+  /** Takes a token now (0) or says how long until one is there beyond `reserve`: from the shared bucket, else our own. */
+  private async turn(reserve: number): Promise<number> {
     if (this.pausedFor > 0) return 0; // the pause decides; take no token while paused
     const shared = this.opts.shared;
-    if (shared) return shared.buckets.take(shared.name, this.opts.perMinute / 60, this.opts.perMinute);
-    const wait = this.refill();
+    if (shared) return shared.buckets.take(shared.name, this.opts.perMinute / 60, this.opts.perMinute, reserve);
+    const wait = this.refill(reserve);
     if (wait === 0) this.tokens -= 1;
     return wait;
   }
 
-  /** Adds what accrued since the last look; returns how long until one token is there. */
-  private refill(): number {
+  /** Adds what accrued since the last look; returns how long until one token is there beyond `reserve`. */
+  private refill(reserve: number): number {
     const now = this.now();
     const perMs = this.opts.perMinute / 60_000;
     this.tokens = Math.min(this.opts.perMinute, this.tokens + (now - this.refilledAt) * perMs);
     this.refilledAt = now;
-    return this.tokens >= 1 ? 0 : Math.ceil((1 - this.tokens) / perMs);
+    const need = 1 + reserve;
+    return this.tokens >= need ? 0 : Math.ceil((need - this.tokens) / perMs);
   }
 }

@@ -1,8 +1,11 @@
 import type { Database } from '../state/database.js';
 
-/** A named token bucket every replica draws from: `take` gives a token now (0) or says how long until one is there. */
+/**
+ * A named token bucket every replica draws from: `take` gives a token now (0) or says how long
+ * until one is there; with `reserve`, only a token beyond the reserve (a background request).
+ */
 export interface SharedBuckets {
-  take(name: string, perSecond: number, burst: number): Promise<number>;
+  take(name: string, perSecond: number, burst: number, reserve?: number): Promise<number>;
 }
 
 /** How long tokens taken ahead stay usable here: longer would let a replica save up a burst. */
@@ -22,8 +25,9 @@ export class PgBuckets implements SharedBuckets {
 
   constructor(private readonly db: Database) {}
 
-  async take(name: string, perSecond: number, burst: number): Promise<number> {
+  async take(name: string, perSecond: number, burst: number, reserve = 0): Promise<number> {
     const local = this.stock.get(name);
+    // Tokens taken ahead are spent by anyone: they were granted beyond the reserve or by a foreground turn.
     if (local && local.n > 0 && Date.now() < local.until) {
       local.n--;
       return 0;
@@ -38,16 +42,16 @@ export class PgBuckets implements SharedBuckets {
          SELECT least($2::float8, tokens + greatest(0, extract(epoch FROM t - refilled_at)) * $3::float8) AS avail,
            greatest(t, refilled_at) AS t
          FROM rate_buckets, clock_timestamp() AS t WHERE name = $1 FOR UPDATE OF rate_buckets),
-       g AS (SELECT avail, t, least(floor(avail), $4::float8) AS n FROM cur)
+       g AS (SELECT avail, t, greatest(0, least(floor(avail - $5::float8), $4::float8)) AS n FROM cur)
        UPDATE rate_buckets b SET tokens = g.avail - g.n, refilled_at = g.t FROM g WHERE b.name = $1
        RETURNING g.n AS granted, g.avail AS avail`,
-      [name, burst, perSecond, lease],
+      [name, burst, perSecond, lease, reserve],
     );
     const { granted, avail } = rows[0] ?? { granted: 0, avail: 0 };
     if (granted >= 1) {
       this.stock.set(name, { n: granted - 1, until: Date.now() + LEASE_MS });
       return 0;
     }
-    return Math.max(1, Math.ceil(((1 - avail) / perSecond) * 1000));
+    return Math.max(1, Math.ceil(((1 + reserve - avail) / perSecond) * 1000));
   }
 }

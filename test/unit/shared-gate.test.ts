@@ -20,6 +20,21 @@ describe('a platform rate gate whose allowance is shared (Cortex across replicas
   });
 });
 
+describe('background reads (catalog listings) leave a fifth of the allowance to the others', () => {
+  it('in one process: background turns stop at the reserve while a start still goes at once', async () => {
+    let t = 1_000_000;
+    const slept: number[] = [];
+    const gate = new RateGate({ perMinute: 60, now: () => t, sleep: async (ms) => void (slept.push(ms), (t += ms)) });
+    for (let i = 0; i < 48; i++) await gate.take('list workflows', 60_000, undefined, true);
+    assert.deepEqual(slept, [], '48 of 60 go at once');
+    await gate.take('list workflows', 60_000, undefined, true);
+    assert.deepEqual(slept, [1000], 'the 49th waits for a token beyond the reserve of 12');
+    for (let i = 0; i < 12; i++) await gate.take('start a run', 0);
+    assert.deepEqual(slept, [1000], 'starts spend the reserve without waiting');
+    await assert.rejects(gate.take('start a run', 0), /rate limit is reached/);
+  });
+});
+
 const skip = (await pgUnavailable()) ?? false;
 const pg = pgReplicas();
 after(() => pg.drop());
@@ -36,5 +51,16 @@ describe('the shared allowance in PostgreSQL, seen by two replicas', { skip }, (
     // Six turns were the whole burst of a 6-a-minute account: the next turn is ~10 s away, for both.
     await assert.rejects(ga.take('read', 1000), /rate limit is reached/);
     await assert.rejects(gb.take('read', 1000), /rate limit is reached/);
+  });
+
+  it('background turns leave the reserve in the shared bucket to the other replica\'s starts', async () => {
+    const [a, b] = [new PgBuckets(await pg.open()), new PgBuckets(await pg.open())];
+    const gate = (buckets: SharedBuckets) => new RateGate({ perMinute: 10, shared: { buckets, name: 'cortex:reserve-test' } });
+    const [ga, gb] = [gate(a), gate(b)];
+    for (let i = 0; i < 8; i++) await ga.take('list workflows', 0, undefined, true);
+    await assert.rejects(ga.take('list workflows', 1000, undefined, true), /rate limit is reached/, 'the last 2 of 10 are the reserve');
+    await gb.take('start a run', 0);
+    await gb.take('start a run', 0);
+    await assert.rejects(gb.take('start a run', 1000), /rate limit is reached/);
   });
 });

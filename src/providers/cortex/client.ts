@@ -128,11 +128,12 @@ export class CortexClient {
    * arrives: a list of 10,000 workflows is served while it is read, never held whole as raw
    * JSON. The first request leaves `page` out, so the server's own first page comes back
    * whatever its base; its `pagination-*` headers then say how many pages follow, and those are
-   * read a few at a time.
+   * read a few at a time. These are catalog reads: they leave a reserve of the allowance to
+   * starts, polls and cancels.
    */
   private async each<S extends z.ZodType>(path: string, query: Record<string, string | string[] | undefined>, item: S, what: string, signal: AbortSignal | undefined, onPage: (items: Array<z.output<S>>, page: number) => void): Promise<void> {
     const list = z.array(z.unknown());
-    const first = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, take: TAKE }, schema: list, kind: 'read', what, signal });
+    const first = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, take: TAKE }, schema: list, kind: 'read', what, signal, background: true });
     onPage(this.items(first.value, item, what), 0);
     let next = nextPage(first.headers, TAKE, first.value.length);
     if (next === null) return;
@@ -141,7 +142,7 @@ export class CortexClient {
     if (count === null) {
       // No total: one page after another until a short one.
       for (let i = 1; next !== null && i <= MAX_PAGES; i++) {
-        const page = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, page: next, take }, schema: list, kind: 'read', what, signal });
+        const page = await this.http.requestWithHeaders({ method: 'GET', path, query: { ...query, page: next, take }, schema: list, kind: 'read', what, signal, background: true });
         onPage(this.items(page.value, item, what), i);
         next = nextPage(page.headers, take, page.value.length);
       }
@@ -149,7 +150,7 @@ export class CortexClient {
     }
     const pages: number[] = [];
     for (let p = next; pages.length < MAX_PAGES && (pages.length + 1) * take < count; p++) pages.push(p);
-    await mapLimit(pages, PAGE_CONCURRENCY, async (page, i) => void onPage(this.items(await this.http.request({ method: 'GET', path, query: { ...query, page, take }, schema: list, kind: 'read', what, signal }), item, what), i + 1));
+    await mapLimit(pages, PAGE_CONCURRENCY, async (page, i) => void onPage(this.items(await this.http.request({ method: 'GET', path, query: { ...query, page, take }, schema: list, kind: 'read', what, signal, background: true }), item, what), i + 1));
   }
 
   /** One malformed item is left out with a warning; it does not hide the rest of the list. */

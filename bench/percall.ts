@@ -4,7 +4,8 @@
  * once through MCP beside the same request sent directly. `PERCALL_NODE_FLAGS` goes to the
  * server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), `PERCALL_PART` is `seq`, `sync`
  * or both (default), `PERCALL_FAKE=inline` keeps the fake in this process, `PERCALL_C32=1` adds
- * 6,000 no-op calls 32 at once after the sequential ones.
+ * 6,000 no-op calls 32 at once after the sequential ones; `PERCALL_SYNC_CPU_ROUNDS` (default 10)
+ * rounds of 32 sync calls give the CPU figures.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -125,8 +126,10 @@ async function syncEndpoint(): Promise<void> {
     cpuDirect = await cpuPerCall(pids, 96, async () => void d.push(...(await round32(direct, 3))));
     cpuMcp = await cpuPerCall(pids, 96, async () => void m.push(...(await round32(viaMcp, 3))));
   }
-  const cpuD = await cpuPerCall(pids, 320, async () => void (await round32(direct, 10)));
-  const cpuM = await cpuPerCall(pids, 320, async () => void (await round32(viaMcp, 10)));
+  // PERCALL_SYNC_CPU_ROUNDS: more rounds for the CPU figures (/proc counts 10 ms ticks: 320 calls read ±0.03 ms).
+  const cpuRounds = Number(process.env['PERCALL_SYNC_CPU_ROUNDS'] ?? 10);
+  const cpuD = await cpuPerCall(pids, 32 * cpuRounds, async () => void (await round32(direct, cpuRounds)));
+  const cpuM = await cpuPerCall(pids, 32 * cpuRounds, async () => void (await round32(viaMcp, cpuRounds)));
   void cpuDirect; void cpuMcp;
   const floor = pct(d, 0.5);
   console.log(`sync c32: direct p50 ${r2(floor)} ms, mcp p50 ${r2(pct(m, 0.5))} ms (goal ${r2(1.2 * floor + 2)}), mcp p99 ${r2(pct(m, 0.99))} ms\n  direct: ${cpuD}\n  mcp: ${cpuM}`);

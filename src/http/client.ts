@@ -86,7 +86,19 @@ function isTimeout(err: unknown): boolean {
 
 /** The single outbound pipeline: base URL, auth headers, timeout, retries, rate gate, one error mapping. */
 export class HttpClient {
-  constructor(private readonly opts: HttpClientOptions) {}
+  /** The base URL parsed once (on first use: a bad one fails the request, as before), for requests to the base itself. */
+  private base: URL | null = null;
+  /** The request headers, built once per kind of request instead of on every call. */
+  private readonly headerSets: Record<'plain' | 'json' | 'stream' | 'streamJson', Record<string, string>>;
+
+  constructor(private readonly opts: HttpClientOptions) {
+    const json = { 'content-type': 'application/json' };
+    const [plain, stream] = [{ accept: 'application/json' }, { accept: 'text/event-stream, application/json' }];
+    this.headerSets = {
+      plain: { ...plain, ...opts.headers }, json: { ...plain, ...opts.headers, ...json },
+      stream: { ...stream, ...opts.headers }, streamJson: { ...stream, ...opts.headers, ...json },
+    };
+  }
 
   async request<S extends z.ZodType>(o: RequestOptions<S>): Promise<z.output<S>> {
     return (await this.requestWithHeaders(o)).value;
@@ -140,7 +152,8 @@ export class HttpClient {
   }
 
   private url(o: SendOptions): URL {
-    // An empty path means the base URL itself (a Lleverage endpoint is a whole URL).
+    // An empty path means the base URL itself (a Lleverage endpoint is a whole URL): shared, never changed.
+    if (o.path === '' && !hasQuery(o.query)) return (this.base ??= new URL(this.opts.baseUrl));
     const url = o.path === '' ? new URL(this.opts.baseUrl) : new URL(o.path.replace(/^\//, ''), this.opts.baseUrl.endsWith('/') ? this.opts.baseUrl : `${this.opts.baseUrl}/`);
     for (const [k, v] of Object.entries(o.query ?? {})) {
       if (Array.isArray(v)) for (const item of v) url.searchParams.append(k, item);
@@ -162,7 +175,7 @@ export class HttpClient {
         method: o.method, dispatcher: this.opts.dispatcher ?? (streaming ? streamingDispatcher() : sharedDispatcher()),
         ...(signal ? { signal } : {}),
         ...(streaming ? { headersTimeout: timeoutMs, bodyTimeout: idle } : {}),
-        headers: { accept: streaming ? 'text/event-stream, application/json' : 'application/json', ...this.opts.headers, ...(o.json === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: this.headerSets[o.json === undefined ? (streaming ? 'stream' : 'plain') : streaming ? 'streamJson' : 'json'],
         ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
         ...(o.form ? { body: o.form } : {}),
       });
@@ -225,6 +238,11 @@ export class HttpClient {
     }
     return { ok: true, value: { value: parsed.data, headers } };
   }
+}
+
+function hasQuery(query: SendOptions['query']): boolean {
+  if (query) for (const k in query) if (query[k] !== undefined) return true;
+  return false;
 }
 
 /** An attempt's signal: aborts with a TimeoutError after `ms`, or when `outer` aborts; `clear` stops both. */

@@ -129,6 +129,12 @@ describe('lleverage through MCP', () => {
     assert.equal(got.fields['pages'], '', 'an omitted optional number is an empty text part');
     assert.equal(got.fields['appendix'], '', 'an omitted optional file is an empty text part');
     assert.equal(got.fields['lang'], 'en');
+    // The run keeps each given file as a name only, never its content; fields as given.
+    const kept = JSON.parse(((await h.client.readResource({ uri: envelope(multi)['run_uri'] as string })).contents[0] as { text: string }).text);
+    assert.deepEqual(kept.input, { document: '(file content)', lang: 'en' });
+    const dataUrl = await h.call('lleverage_extract_invoice', { document: `data:text/plain;base64,${Buffer.from('secret').toString('base64')}`, lang: 'nl', pages: 2 });
+    const keptData = JSON.parse(((await h.client.readResource({ uri: envelope(dataUrl)['run_uri'] as string })).contents[0] as { text: string }).text);
+    assert.deepEqual(keptData.input, { document: '(file content)', lang: 'nl', pages: 2 });
     // The fake is as strict as the document: leaving a configured field out entirely is a 400.
     fake.endpoints.get('/summarize')!.fields!.push('tone');
     const absent = await h.call('lleverage_summarize_note', { note: 'x', count: 1 });

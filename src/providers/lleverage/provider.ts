@@ -22,6 +22,12 @@ export interface LleverageEndpoint {
 }
 
 const CALL_TIMEOUT_MS = 15 * 60_000;
+/** Any answer is the output (built once: a zod schema costs more to build than to check). */
+const ANY_ANSWER = z.unknown();
+
+type Field = readonly [name: string, spec: ReturnType<typeof normalizeField>];
+/** An endpoint as called: its fields read once, not on every call. */
+type Ready = LleverageEndpoint & { client: HttpClient; specs: readonly Field[]; multipart: boolean };
 
 /** Lleverage: each configured endpoint a tool; the call is synchronous, its response the output. */
 export class LleverageProvider implements Provider {
@@ -30,10 +36,14 @@ export class LleverageProvider implements Provider {
   /** The request lives in this process: a run cut off by a restart cannot be picked up again. */
   readonly runsOutliveProcess = false;
   private readonly calls = new InProcessRuns();
-  private readonly endpoints: Map<string, LleverageEndpoint & { client: HttpClient }>;
+  private readonly endpoints: Map<string, Ready>;
 
   constructor(private readonly opts: { endpoints: LleverageEndpoint[]; files: FileRules; log: Logger }) {
-    this.endpoints = new Map(opts.endpoints.map((e) => [kebabSlug(e.name), { ...e, client: new HttpClient({ provider: 'lleverage', baseUrl: e.url, headers: e.token ? { authorization: `Bearer ${e.token}` } : {}, log: opts.log }) }]));
+    this.endpoints = new Map(opts.endpoints.map((e) => {
+      const specs = Object.entries(e.fields).map(([name, spec]) => [name, normalizeField(spec)] as const);
+      const client = new HttpClient({ provider: 'lleverage', baseUrl: e.url, headers: e.token ? { authorization: `Bearer ${e.token}` } : {}, log: opts.log });
+      return [kebabSlug(e.name), { ...e, client, specs, multipart: specs.some(([, f]) => f.type === 'file') }];
+    }));
   }
 
   async listWorkflows(): Promise<CatalogListing> {
@@ -49,13 +59,12 @@ export class LleverageProvider implements Provider {
     const e = this.endpoints.get(req.workflow.id);
     if (!e) throw new WorkflowError('not_found', `No Lleverage endpoint "${req.workflow.id}" is configured; list the tools again.`);
     const input = (req.input ?? {}) as Record<string, unknown>;
-    const specs = Object.entries(e.fields).map(([name, spec]) => [name, normalizeField(spec)] as const);
-    const fileFields = specs.filter(([name, f]) => f.type === 'file' && input[name] !== undefined && input[name] !== null);
+    const specs = e.specs;
     let form: FormData | null = null;
     // Lleverage wants every configured field in every call (seed 003): an omitted optional field
     // goes out empty — "" as a multipart text part, null in JSON. An endpoint with a file field
     // is always called as multipart, as its document says.
-    if (specs.some(([, f]) => f.type === 'file')) {
+    if (e.multipart) {
       form = new FormData();
       for (const [name, f] of specs) {
         const value = input[name];
@@ -68,22 +77,26 @@ export class LleverageProvider implements Provider {
         }
       }
     }
-    const json: Record<string, unknown> = { ...input };
-    for (const [name] of specs) if (json[name] === undefined) json[name] = null;
+    let json: Record<string, unknown> | null = null;
+    if (!form) {
+      json = { ...input };
+      for (const [name] of specs) if (json[name] === undefined) json[name] = null;
+    }
     const now = new Date().toISOString();
     const run: Run = {
       provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomHex(5)}`,
-      status: 'running', input: form ? describeInput(input, fileFields.map(([n]) => n)) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
+      status: 'running', input: form ? describeInput(input, specs) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
     const call = this.calls.add(run);
-    setImmediate(() => void this.send(call, e, form ? { form } : { json }));
+    const body = form ? { form } : { json };
+    setImmediate(() => void this.send(call, e, body));
     return { ...run };
   }
 
   private async send(call: InProcessRun, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
     let update: RunUpdate;
     try {
-      const output = await e.client.request({ method: 'POST', path: '', ...body, schema: z.unknown(), accept: 'text', kind: e.idempotent ? 'read' : 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
+      const output = await e.client.request({ method: 'POST', path: '', ...body, schema: ANY_ANSWER, accept: 'text', kind: e.idempotent ? 'read' : 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });
       update = { status: 'completed', output, error: null };
     } catch (err) {
       const aborted = call.controller.signal.aborted;
@@ -110,9 +123,12 @@ export class LleverageProvider implements Provider {
   }
 }
 
-/** What the journal keeps of a multipart input: the fields, and each file as a name only. */
-function describeInput(input: Record<string, unknown>, files: string[]): Record<string, unknown> {
+/** What the journal keeps of a multipart input: the fields, and each file given as a name only. */
+function describeInput(input: Record<string, unknown>, specs: readonly Field[]): Record<string, unknown> {
   const out: Record<string, unknown> = { ...input };
-  for (const f of files) out[f] = typeof input[f] === 'string' && !(input[f] as string).startsWith('data:') ? input[f] : '(file content)';
+  for (const [f, spec] of specs) {
+    if (spec.type !== 'file' || input[f] === undefined || input[f] === null) continue;
+    out[f] = typeof input[f] === 'string' && !(input[f] as string).startsWith('data:') ? input[f] : '(file content)';
+  }
   return out;
 }

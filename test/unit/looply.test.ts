@@ -7,6 +7,11 @@ import { lastStateEvidence, structureOf, structureOfDetails } from '../../src/pr
 import { Execution, WorkflowSummary } from '../../src/providers/looply/wire.js';
 import { prepareSchema } from '../../src/mcp/schema.js';
 import { FakeLooply } from '../fakes/looply/server.js';
+import { LooplyProvider } from '../../src/providers/looply/provider.js';
+import type { SchemaCache } from '../../src/providers/schema-cache.js';
+import type { Run } from '../../src/providers/types.js';
+import { createLogger } from '../../src/core/log.js';
+import { Redactor } from '../../src/core/redact.js';
 
 const ex = (over: Record<string, unknown>) => Execution.parse({ workflow_execution_id: 'e1', workflow_id: 'w1', created_on: 1_700_000_000_000, ...over });
 
@@ -171,5 +176,24 @@ describe('looply client against the fake', () => {
     await assert.rejects(bad.listWorkflows(), (e: ProviderError) => e.code === 'forbidden' && !e.message.includes('wrong-key-123456'));
     fake.fail('GET getOrganizationWorkflows', 'junk', 3);
     await assert.rejects(client.listWorkflows(), (e: ProviderError) => e.code === 'bad_response');
+  });
+
+  it('an ACTIVE version\'s structure is read once for every replica sharing the schema cache', async () => {
+    fake.knobs.details = 'empty'; // the execution does not carry it: getWorkflowById is the evidence
+    fake.workflows.push({ workflow_id: 'w1', workflow_name: 'Card', workflow_version: 2, workflow_status: 'ACTIVE', latest: true, states: ['start_state', 'send_card_state'], output: { sent: true } });
+    const shared = new Map<string, string>();
+    const cache: SchemaCache = { get: async (k) => shared.get(k), put: async (k, v) => void shared.set(k, v) };
+    const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
+    const replica = (): LooplyProvider => new LooplyProvider({ apiKey: fake.key, baseUrl: fake.url, log, schemaCache: cache });
+    const [a, b] = [replica(), replica()];
+    const { looply_execution_id: id } = await client.trigger('w1', 2, {});
+    fake.advance(5);
+    const run = { provider: 'looply', workflowId: 'w1', version: '2', runId: id } as Run;
+    assert.equal((await a.poll(run, new AbortController().signal)).status, 'completed');
+    await new Promise((r) => setImmediate(r)); // the shared copy is stored without waiting
+    assert.equal((await b.poll(run, new AbortController().signal)).status, 'completed', 'B judges the last state from the shared structure');
+    assert.equal(fake.calls['GET getWorkflowById'], 1);
+    assert.equal([...shared.keys()].filter((k) => k.includes('structure w1/2')).length, 1);
+    assert.deepEqual(fake.unexpected, []);
   });
 });

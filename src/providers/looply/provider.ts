@@ -8,7 +8,7 @@ import { readThrough, type SchemaCache } from '../schema-cache.js';
 import { LOOPLY_DEFAULT_BASE_URL, LooplyClient } from './client.js';
 import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
-import { structureOf, structureOfDetails, type Structure } from './structure.js';
+import { SharedStructure, structureOf, structureOfDetails, type Structure } from './structure.js';
 import { SchemaResponse, type Execution } from './wire.js';
 
 export interface LooplyProviderOptions {
@@ -204,15 +204,24 @@ export class LooplyProvider implements Provider {
     };
   }
 
-  /** `getWorkflowById`'s steps and connections, once per version; a failed read is not kept. */
+  /**
+   * `getWorkflowById`'s steps and connections, once per version (an ACTIVE one's shared with other
+   * replicas through the schema cache); a failed read is not kept.
+   */
   private structure(id: string, version: number, signal: AbortSignal): Promise<Structure | null> {
     if (!Number.isFinite(version)) return Promise.resolve(null);
     const key = `${id}/${version}`;
     let hit = this.structures.get(key);
     if (!hit) {
-      hit = this.client.getWorkflow(id, version, signal).then(({ item }) => {
-        if (item.workflow_status && item.workflow_status !== 'ACTIVE') this.structures.delete(key); // a draft may still change
-        return structureOf(item.workflow_steps, item.workflow_connections);
+      const fetch = async (): Promise<SharedStructure> => {
+        const { item } = await this.client.getWorkflow(id, version, signal);
+        const s = structureOf(item.workflow_steps, item.workflow_connections);
+        return { stable: !item.workflow_status || item.workflow_status === 'ACTIVE', names: s ? [...s.names] : null, last: s ? [...s.last] : [] };
+      };
+      const cacheKey = `looply ${this.opts.baseUrl ?? LOOPLY_DEFAULT_BASE_URL} structure ${key}`;
+      hit = readThrough(this.opts.schemaCache, cacheKey, fetch, (v) => SharedStructure.safeParse(v).data, this.opts.log, (v) => v.stable).then((v) => {
+        if (!v.stable) this.structures.delete(key); // a draft may still change
+        return v.names ? { names: new Set(v.names), last: new Set(v.last) } : null;
       });
       hit.catch((err: Error) => {
         this.structures.delete(key);

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { isPlainObject, type JsonObject } from '../../core/json.js';
 
 /**
@@ -6,6 +7,10 @@ import { isPlainObject, type JsonObject } from '../../core/json.js';
  * has `workflow_steps[]` and `workflow_connections[]`, but not their elements' shapes; so the
  * common spellings are read (README "Looply") and anything else leaves the structure unknown.
  */
+/** A structure as the schema cache shares it between replicas (sets as lists); `stable`: an ACTIVE version's, which never changes. */
+export const SharedStructure = z.object({ stable: z.boolean(), names: z.array(z.string()).nullable(), last: z.array(z.string()) });
+export type SharedStructure = z.infer<typeof SharedStructure>;
+
 export interface Structure {
   /** Every name or id a state is known by. */
   names: Set<string>;

@@ -1,30 +1,14 @@
 import { createHash } from 'node:crypto';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import { globToRegExp } from '../core/glob.js';
-import { stableStringify, isPlainObject, type JsonObject } from '../core/json.js';
+import { stableStringify } from '../core/json.js';
 import type { Logger } from '../core/log.js';
 import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
 import { CatalogBounds } from './bounds.js';
-import { ENVELOPE_PROPERTIES, ENVELOPE_SCHEMA, identifiedSchema, OUTPUT_NOTE_SCHEMA } from './envelope.js';
 import { assignToolNames, type ToolRef } from './naming.js';
-import { prepareSchema, type PreparedSchema } from './schema.js';
+import type { PreparedSchema } from './schema.js';
 import type { CatalogSnapshots } from './snapshot.js';
+import { passesFilter, prepareVersion, workflowTool, type ProviderFilter, type WorkflowEntry } from './workflow-tool.js';
 
-export interface ProviderFilter {
-  include: string[];
-  exclude: string[];
-  versions: 'all' | 'latest';
-  destructive: boolean;
-}
-
-export interface WorkflowEntry {
-  tool: Tool;
-  ref: ToolRef;
-  workflow: Workflow;
-  /** The version this tool pins, or undefined for "the latest at call time". */
-  pinned: string | undefined;
-  prepared: PreparedSchema;
-}
+export { globMatch, prepareVersion, type ProviderFilter, type WorkflowEntry } from './workflow-tool.js';
 
 export interface CatalogOptions {
   providers: readonly Provider[];
@@ -48,18 +32,6 @@ export const FRESH_WAIT_MS = 30_000;
 /** While a big platform is read, its tools are published (and list_changed sent) at most this often. */
 export const PUBLISH_EVERY_MS = 1000;
 const PUBLISH_GATHER_MS = 100;
-const DESCRIPTION_MAX = 1000;
-
-/** A glob (`*`, `?`) over a workflow's id or name, case-insensitive. */
-export function globMatch(glob: string, text: string): boolean {
-  return globToRegExp(glob).test(text);
-}
-
-function passes(w: Workflow, f: ProviderFilter | undefined): boolean {
-  if (!f) return true;
-  const hit = (g: string): boolean => globMatch(g, w.id) || globMatch(g, w.name);
-  return f.include.some(hit) && !f.exclude.some(hit);
-}
 
 /** The workflows of every provider as tools; re-read on refresh, always read fresh on request. */
 export class Catalog {
@@ -100,7 +72,7 @@ export class Catalog {
       const loaded = this.opts.snapshots?.load(p.name);
       if (!loaded?.length) continue;
       const workflows = this.bounds.apply(p.name, loaded).workflows;
-      this.listings.set(p.name, workflows.filter((w) => passes(w, this.opts.filters.get(p.name))));
+      this.listings.set(p.name, workflows.filter((w) => passesFilter(w, this.opts.filters.get(p.name))));
       let resolve = (): void => {};
       const ready = new Promise<void>((r) => (resolve = r));
       this.stale.set(p.name, { ready, resolve, error: null });
@@ -228,14 +200,14 @@ export class Catalog {
     this.fresh.set(p.name, fresh);
     // A platform read in pages is served as it is read: what arrives is listed within a second.
     const progress = (workflows: Workflow[]): void => {
-      for (const w of this.bounds.apply(p.name, workflows).workflows) if (passes(w, filter)) fresh.set(w.id, w);
+      for (const w of this.bounds.apply(p.name, workflows).workflows) if (passesFilter(w, filter)) fresh.set(w.id, w);
       this.publishSoon();
     };
     try {
       const listing = await p.listWorkflows(undefined, progress);
       const bounded = this.bounds.apply(p.name, listing.workflows);
       this.fresh.delete(p.name);
-      this.listings.set(p.name, bounded.workflows.filter((w) => passes(w, filter)));
+      this.listings.set(p.name, bounded.workflows.filter((w) => passesFilter(w, filter)));
       this.problems.set(p.name, [...listing.problems, ...bounded.problems]);
       if (p.capabilities.listWorkflows && p.runsOutliveProcess) this.opts.snapshots?.save(p.name, bounded.workflows);
       const stale = this.stale.get(p.name);
@@ -328,75 +300,6 @@ export class Catalog {
     if (!prepared) this.prepared.set(version, (prepared = prepareVersion(version)));
     if (prepared.fallback) this.opts.log.warn(`${workflow.provider}/${workflow.id} v${version.key}: input schema does not compile (${prepared.fallback}); the tool accepts any object`);
     const destructive = this.opts.filters.get(workflow.provider)?.destructive ?? false;
-    const title = pinned === undefined ? workflow.name : `${workflow.name} · v${pinned}`;
-    const tool: Tool = {
-      name,
-      title,
-      description: describe(workflow, version, pinned, prepared),
-      inputSchema: prepared.schema as Tool['inputSchema'],
-      ...(outputSchemaOf(version) ?? {}),
-      annotations: workflowAnnotations(destructive),
-    };
-    return { tool, ref, workflow, pinned, prepared };
+    return { tool: workflowTool(name, workflow, version, pinned, prepared, destructive), ref, workflow, pinned, prepared };
   }
-}
-
-/**
- * Only the hints whose value differs from what a client assumes when a hint is absent: the spec
- * defaults `readOnlyHint` and `idempotentHint` to false, as every client reading a missing hint
- * does. `destructiveHint` (spec default true) and `openWorldHint` (true) stay explicit: a client
- * that reads a missing hint as false would take a real run for a safer one.
- */
-function workflowAnnotations(destructive: boolean): Tool['annotations'] {
-  return { destructiveHint: destructive, openWorldHint: true };
-}
-
-/**
- * Short on purpose: tools/list repeats it for every tool, and the server instructions already
- * say what "running" and wait_for_run mean. The line names the platform and workflow id (for
- * run_workflow, list_runs and the workflow resources) and the version.
- */
-function describe(w: Workflow, v: WorkflowVersion, pinned: string | undefined, prepared: PreparedSchema): string {
-  const own = (w.description ?? '').trim();
-  const body = own.length > DESCRIPTION_MAX ? `${own.slice(0, DESCRIPTION_MAX - 1)}…` : own;
-  const which = pinned === undefined ? ` (latest: v${v.key})` : `, version ${pinned}`;
-  const lines = [body, `Runs ${w.provider} workflow ${w.id}${which}.`];
-  if (v.note) lines.push(v.note);
-  if (prepared.wrapped) lines.push('Pass the workflow input as the "input" argument.');
-  if (prepared.fallback) lines.push('The platform gave no usable input schema, so any object is accepted; the platform validates it.');
-  return lines.filter(Boolean).join('\n\n');
-}
-
-const DRAFT_07 = 'http://json-schema.org/draft-07/schema#';
-
-/**
- * A workflow tool declares an output schema only when its platform gives the workflow one: the
- * run envelope with `output` typed (or null, or the note that stands in for an output too big to
- * send). Without it the tool still returns the envelope as
- * `structuredContent`, undeclared: an SDK client compiles a validator for every declared
- * schema on every listing, and the same generic envelope on every tool was half of tools/list.
- * A schema the client could not compile (draft-07 Ajv) or one with `$ref`s is not declared.
- */
-function outputSchemaOf(v: WorkflowVersion): { outputSchema: Tool['outputSchema'] } | undefined {
-  if (!isPlainObject(v.outputSchema)) return undefined;
-  const { $schema: _dialect, ...own } = v.outputSchema;
-  if (JSON.stringify(own).includes('"$ref"')) return undefined;
-  const schema = { ...ENVELOPE_SCHEMA, properties: { ...ENVELOPE_PROPERTIES, output: { anyOf: [own, { type: 'null' }, OUTPUT_NOTE_SCHEMA], description: ENVELOPE_PROPERTIES.output.description } } };
-  if (prepareSchema({ ...schema, $schema: DRAFT_07 }).problem()) return undefined;
-  return { outputSchema: identifiedSchema(schema) as unknown as Tool['outputSchema'] };
-}
-
-/** The advertised, validating schema of one version: its own schema with its defaults folded in. */
-export function prepareVersion(v: WorkflowVersion): PreparedSchema {
-  return prepareSchema(withDefaults(v.inputSchema, v.defaults));
-}
-
-function withDefaults(schema: JsonObject, defaults: Record<string, unknown> | undefined): JsonObject {
-  if (!defaults || !isPlainObject(schema['properties'])) return schema;
-  const props: JsonObject = { ...schema['properties'] };
-  for (const [k, v] of Object.entries(defaults)) {
-    const p = props[k];
-    if (isPlainObject(p) && !('default' in p)) props[k] = { ...p, default: v };
-  }
-  return { ...schema, properties: props };
 }

@@ -43,10 +43,11 @@ export async function startAndAwait(
 /**
  * Waits for a run within `timeoutMs`, sending progress when asked to. An abort from
  * notifications/cancelled cancels the run; an abort because the connection closed only detaches.
+ * `budgetMs`: the call's whole budget, when `timeoutMs` is what is left of it (an adopted call).
  */
-export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: number, opts: { cancelOnAbort?: boolean } = {}): Promise<CallToolResult> {
+export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: number, opts: { cancelOnAbort?: boolean; budgetMs?: number } = {}): Promise<CallToolResult> {
   const { tracker } = ctx.deps;
-  ctx.onRun?.(run);
+  ctx.onRun?.(run, timeoutMs);
   const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
   reporter?.update(run, run.message, tracker.fraction(run.provider, run.runId), true);
   const onAbort = (): void => {
@@ -68,7 +69,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
       signal: stopWaiting.signal,
       onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
     });
-    const waited = Math.round(timeoutMs / 1000);
+    const waited = Math.round((opts.budgetMs ?? timeoutMs) / 1000);
     const note = final.status === 'waiting' ? ctx.deps.catalog.provider(final.provider)?.resumeHint : final.status === 'running' || final.status === 'queued' ? `not finished after the ${waited} s wait budget` : undefined;
     return runResult(final, note);
   } finally {

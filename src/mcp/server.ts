@@ -4,11 +4,12 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
-  type CallToolResult, type CreateTaskResult, type LoggingLevel, type ServerNotification, type ServerRequest, type Tool,
+  type CallToolResult, type CreateTaskResult, type LoggingLevel, type RequestId, type ServerNotification, type ServerRequest, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import { fileURLToPath } from 'node:url';
 import { internalDetail } from '../core/errors.js';
 import { levelAtLeast } from '../core/log.js';
+import { callLink } from './call-links.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS, type WorkflowEntry } from './catalog.js';
 import { guardTransport, pageEnd } from './guard.js';
@@ -101,9 +102,10 @@ type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
  * `tasks: false` where a connection lasts one request (stateless HTTP): a task could never be read back.
  * `principal`: who the connection belongs to (the local user unless HTTP says otherwise); a request
  * may carry its own (`authInfo.extra.principal`, set by the HTTP layer from its verified token,
- * with the same id and perhaps fresher scopes).
+ * with the same id and perhaps fresher scopes). `streamOf`: the SSE stream a request's answer goes
+ * to (stateful HTTP), so a call in flight can be answered by another replica.
  */
-export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principal?: Principal } = {}): McpConnection {
+export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principal?: Principal; streamOf?: (requestId: RequestId) => string | undefined } = {}): McpConnection {
   const withTasks = opts.tasks ?? true;
   const owner = opts.principal ?? LOCAL_PRINCIPAL;
   const who = (extra: Extra): Principal => (extra.authInfo?.extra?.['principal'] as Principal | undefined) ?? owner;
@@ -153,7 +155,17 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
 
   server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
     const { name, arguments: args } = req.params;
-    if (!req.params.task) return deps.redact(await callTool(name, args, extra));
+    if (!req.params.task) {
+      const streamId = deps.calls && extra.sessionId !== undefined ? opts.streamOf?.(extra.requestId) : undefined;
+      if (!deps.calls || streamId === undefined) return deps.redact(await callTool(name, args, extra));
+      // Recorded while it waits on a run, so the replica adopting the run answers it if this one dies.
+      const link = callLink(deps.calls, { sessionId: extra.sessionId!, streamId, requestId: extra.requestId, progressToken: extra._meta?.progressToken, principal: who(extra).id }, deps.log);
+      try {
+        return deps.redact(await callTool(name, args, extra, { onRun: link.onRun }));
+      } finally {
+        link.done();
+      }
+    }
     if (!taskStore || !taskCapable(deps, name, who(extra))) throw new McpError(ErrorCode.MethodNotFound, `Tool ${name} cannot be called as a task; call it without "task".`);
     return startTask(taskStore, extra, deps.log, async (overrides) => deps.redact(await callTool(name, args, extra, overrides)));
   });

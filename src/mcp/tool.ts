@@ -2,6 +2,7 @@ import type { CallToolResult, ServerNotification, Tool } from '@modelcontextprot
 import { z } from 'zod';
 import type { Logger } from '../core/log.js';
 import type { RunTracker } from '../runs/tracker.js';
+import type { CallLinks } from './call-links.js';
 import type { Catalog } from './catalog.js';
 import { identifiedSchema } from './envelope.js';
 import type { Principal, ToolScopes } from './principal.js';
@@ -23,6 +24,8 @@ export interface McpDeps {
   redact<T>(value: T): T;
   /** MCP tasks of every connection (this process's, or shared by replicas). */
   tasks: TaskBackend;
+  /** Calls in flight recorded for the replica that adopts their run (PostgreSQL only). */
+  calls?: CallLinks;
 }
 
 export interface CallContext {
@@ -40,7 +43,7 @@ export interface CallContext {
   /** How long a call that starts a run waits for it; the server's wait budget when absent (a task waits to the end). */
   waitMs?: number;
   /** Told the run the call waits on (a task records it, so the task can follow the run to another replica). */
-  onRun?: (run: { provider: string; runId: string }) => void;
+  onRun?: (run: { provider: string; runId: string }, timeoutMs?: number) => void;
 }
 
 /** The wait budget of a call that starts a run. */

@@ -12,6 +12,7 @@ import type { McpDeps } from '../mcp/tool.js';
 import { createProviders, type ProviderSet } from '../providers/index.js';
 import { startHousekeeping } from '../runs/housekeeping.js';
 import type { SessionStore } from './session-store.js';
+import { followAdoptedCalls } from './call-adoption.js';
 import { openSharedState } from './shared-state.js';
 import { startWebhooks } from './webhooks.js';
 import { openRunStore } from '../runs/store.js';
@@ -92,11 +93,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   setMaxListeners(0, stopping.signal); // one listener per in-flight call, by design
   const deps: McpDeps = {
     stopping: stopping.signal,
-    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks: shared.tasks,
+    catalog, tracker, log, version: packageVersion(), redact: (v) => redactor.redactValue(v), tasks: shared.tasks, ...(shared.calls ? { calls: shared.calls } : {}),
     settings: { waitSeconds: config.runs.waitSeconds, readOnly: config.readOnly, tools: config.tools, toolsets: config.toolsets, maxTools: config.maxTools, schemas: config.schemas, ...(config.http.oauth ? { toolScopes: config.http.oauth.toolScopes } : {}) },
   };
-  // Stopped owners' runs are adopted from here on (now, then on every lease tick), their MCP tasks with them.
+  // Stopped owners' runs are adopted from here on (now, then on every lease tick), their MCP tasks and calls in flight with them.
   const stops: Array<() => void> = [followAdoptedTasks(deps, leaseMs)];
+  if (shared.calls) stops.push(followAdoptedCalls(deps, shared.calls, shared.sessions));
   await tracker.recover();
   stops.push(startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log }));
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));

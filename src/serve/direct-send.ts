@@ -54,3 +54,8 @@ export function sendDirectly(transport: WebStandardStreamableHTTPServerTransport
     t._resumableStreams.delete(streamId);
   };
 }
+
+/** The SSE stream a request in flight answers on (the POST that carried it); undefined in JSON mode or once answered. */
+export function requestStream(transport: WebStandardStreamableHTTPServerTransport, requestId: RequestId): string | undefined {
+  return (transport as unknown as TransportInternals)._requestToStreamMapping.get(requestId);
+}

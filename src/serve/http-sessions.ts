@@ -4,6 +4,7 @@ import type { Logger } from '../core/log.js';
 import type { Principal } from '../mcp/principal.js';
 import { createMcpServer, type McpConnection } from '../mcp/server.js';
 import type { McpDeps } from '../mcp/tool.js';
+import { requestStream } from './direct-send.js';
 import { followStream, STANDALONE_STREAM } from './event-store.js';
 import { TOUCH_EVERY_MS, type CancelledRequest, type SessionRecord, type SessionStore } from './session-store.js';
 import { createSessionTransport, type SessionTransport } from './session-transport.js';
@@ -171,7 +172,7 @@ export class HttpSessions {
   }
 
   private async attach(id: string, principal: Principal, transport: SessionTransport, ready?: () => Promise<void>): Promise<LocalSession> {
-    const connection = createMcpServer(this.o.deps, { principal });
+    const connection = createMcpServer(this.o.deps, { principal, streamOf: (requestId) => requestStream(transport.transport, requestId) });
     const now = Date.now();
     const session: LocalSession = { id, principal, transport, connection, lastSeen: now, touchedAt: now, busy: 0 };
     transport.transport.onclose = () => void (this.local.get(id) === session && this.local.delete(id));

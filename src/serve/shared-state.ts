@@ -6,6 +6,7 @@ import type { SchemaCache } from '../providers/schema-cache.js';
 import { MemoryWebhookTokens, type WebhookTokens } from '../providers/webhook-tokens.js';
 import { sharedBudget, type BudgetSource } from '../runs/poller.js';
 import type { Database } from '../state/database.js';
+import type { PgCallLinks } from './call-links-pg.js';
 import { MemorySessionStore, type SessionStore } from './session-store.js';
 
 /** What replicas share besides the run journal; chosen once at start, asked nothing else above. */
@@ -21,6 +22,8 @@ export interface SharedState {
   snapshots: SnapshotBackend;
   /** Platform answers that never change (version schemas), shared; undefined: each provider keeps its own. */
   schemaCache: SchemaCache | undefined;
+  /** Calls in flight waiting on runs, for the replica that adopts a run; undefined: one process needs none. */
+  calls: PgCallLinks | undefined;
   close(): Promise<void>;
 }
 
@@ -31,20 +34,20 @@ export async function openSharedState(database: Database | null, stateDir: strin
     const tasks = new MemoryTaskBackend();
     return {
       sessions, tasks, webhookTokens: new MemoryWebhookTokens(), budgets: undefined, rateBuckets: undefined,
-      snapshots: new FileSnapshots(stateDir), schemaCache: undefined,
+      snapshots: new FileSnapshots(stateDir), schemaCache: undefined, calls: undefined,
       close: async () => void (await sessions.close(), await tasks.close()),
     };
   }
   // Loaded only with a database: the PostgreSQL client is a large graph a SQLite start never needs.
-  const [{ PgSessionStore }, { PgTaskBackend }, { PgBuckets }, { PgWebhookTokens }, { PgSnapshots, PgSchemaCache }] = await Promise.all([
-    import('./session-store-pg.js'), import('../mcp/tasks-pg.js'), import('../http/shared-rate.js'), import('./webhook-tokens-pg.js'), import('./catalog-store-pg.js'),
+  const [{ PgSessionStore }, { PgTaskBackend }, { PgBuckets }, { PgWebhookTokens }, { PgSnapshots, PgSchemaCache }, { PgCallLinks }] = await Promise.all([
+    import('./session-store-pg.js'), import('../mcp/tasks-pg.js'), import('../http/shared-rate.js'), import('./webhook-tokens-pg.js'), import('./catalog-store-pg.js'), import('./call-links-pg.js'),
   ]);
   const sessions = await PgSessionStore.open(database);
   const tasks = await PgTaskBackend.open(database);
   const buckets = new PgBuckets(database);
   return {
     sessions, tasks, webhookTokens: new PgWebhookTokens(database), rateBuckets: buckets,
-    snapshots: new PgSnapshots(database), schemaCache: await PgSchemaCache.open(database),
+    snapshots: new PgSnapshots(database), schemaCache: await PgSchemaCache.open(database), calls: new PgCallLinks(database),
     budgets: (provider, perSecond) => sharedBudget(systemClock, () => buckets.take(`poll:${provider}`, perSecond, perSecond)),
     close: async () => void (await sessions.close(), await tasks.close()),
   };

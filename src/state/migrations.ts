@@ -85,4 +85,20 @@ ALTER TABLE mcp_tasks ADD COLUMN owner TEXT, ADD COLUMN run_provider TEXT, ADD C
 CREATE INDEX mcp_tasks_by_run ON mcp_tasks (run_provider, run_id) WHERE status = 'working';
 `,
   },
+  {
+    version: 5,
+    name: 'tools/call requests in flight follow their run to another replica',
+    sql: `
+-- A call waiting on a run, and the SSE stream its answer goes to: when its replica dies, the one
+-- that adopts the run answers it into the session's stored events (a resuming client gets it).
+-- Removed when the call answers; goes with its session.
+CREATE TABLE mcp_calls (
+  session_id TEXT NOT NULL REFERENCES mcp_sessions (id) ON DELETE CASCADE,
+  request_id TEXT NOT NULL, stream_id TEXT NOT NULL, progress_token TEXT, principal TEXT NOT NULL,
+  run_provider TEXT NOT NULL, run_id TEXT NOT NULL, deadline_ms BIGINT NOT NULL, budget_ms BIGINT NOT NULL, owner TEXT,
+  PRIMARY KEY (session_id, request_id)
+);
+CREATE INDEX mcp_calls_by_run ON mcp_calls (run_provider, run_id);
+`,
+  },
 ];

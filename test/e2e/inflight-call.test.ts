@@ -1,0 +1,135 @@
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { FakeLooply } from '../fakes/looply/server.js';
+import { tempDir, WF, writeFiles } from '../helpers/harness.js';
+import { startHttpServer, stopServer } from '../helpers/http.js';
+import { createTestDatabase, pgUnavailable, type TestDatabase } from '../helpers/pg.js';
+
+const skip = await pgUnavailable();
+
+interface SseEvent {
+  id: string | undefined;
+  data: Record<string, unknown> | null;
+}
+
+/** Reads SSE events off a response body until `enough` says stop (or the stream ends). */
+async function readEvents(res: Response, enough: (events: SseEvent[]) => boolean, timeoutMs: number): Promise<SseEvent[]> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  const events: SseEvent[] = [];
+  let text = '';
+  const timer = setTimeout(() => void reader.cancel().catch(() => {}), timeoutMs);
+  try {
+    while (!enough(events)) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      for (let cut = text.indexOf('\n\n'); cut >= 0; cut = text.indexOf('\n\n')) {
+        const block = text.slice(0, cut);
+        text = text.slice(cut + 2);
+        const id = /^id: ?(.*)$/m.exec(block)?.[1];
+        const data = /^data: ?(.*)$/m.exec(block)?.[1];
+        if (id !== undefined || data) events.push({ id, data: data ? (JSON.parse(data) as Record<string, unknown>) : null });
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    void reader.cancel().catch(() => {});
+  }
+  return events;
+}
+
+const answerTo = (id: number) => (events: SseEvent[]) => events.some((e) => e.data?.['id'] === id && 'result' in e.data);
+
+/**
+ * A tools/call in flight on a replica that is killed (SIGKILL): the replica that adopts its run
+ * answers it into the session's stored events, and the client resuming the call's SSE stream on
+ * another replica (GET with Last-Event-ID, as the SDK client does) receives the answer.
+ */
+describe('a call in flight on a replica that dies', { skip: skip ?? false }, () => {
+  let db: TestDatabase;
+  let fake: FakeLooply;
+  let workflows: string;
+  let configFile: string;
+  before(async () => {
+    db = await createTestDatabase();
+    fake = await new FakeLooply().start();
+    fake.workflows.push({ workflow_id: 'wf-steps', workflow_name: 'Steps', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_schema: { type: 'object' }, states: ['start', 'one', 'two', 'end'], output: { done: 1 } });
+    const dir = tempDir();
+    workflows = join(dir, 'workflows');
+    writeFiles(workflows, { 'slow.workflow.mjs': WF.slow });
+    configFile = join(dir, 'config.json');
+    writeFileSync(configFile, JSON.stringify({ state: { leaseSeconds: 2 }, runs: { waitSeconds: 120 } }));
+  });
+  after(async () => {
+    await fake?.close();
+    await db?.drop();
+  });
+
+  const replica = () => startHttpServer(['--config', configFile], { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url }, workflows);
+
+  it('is answered through the replica that adopts its run: the Looply output to a resumed stream; a local run fails saying why; one trigger', { timeout: 90_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+    try {
+      const init = await fetch(a.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) });
+      const session = init.headers.get('mcp-session-id')!;
+      assert.ok(session, 'a stateful session');
+      await init.text();
+      const inSession = { ...headers, 'mcp-session-id': session };
+      await (await fetch(a.url, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+      const triggers = fake.triggers.length;
+      const callOnA = async (id: number, name: string, args: Record<string, unknown>): Promise<string> => {
+        const res = await fetch(a.url, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: { progressToken: `p${id}` } } }) });
+        assert.equal(res.status, 200);
+        assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+        // Up to the first progress: the run has started and the call waits on it.
+        const seen = await readEvents(res, (events) => events.some((e) => e.data?.['method'] === 'notifications/progress'), 20_000);
+        const last = seen.filter((e) => e.id).at(-1)?.id;
+        assert.ok(last, `the call's stream carried event ids: ${JSON.stringify(seen)}`);
+        assert.ok(!answerTo(id)(seen), 'not answered yet');
+        return last;
+      };
+      const looplyLast = await callOnA(1, 'looply_steps', { n: 1 });
+      const localLast = await callOnA(2, 'local_slow', { ms: 30_000, steps: 3 });
+      assert.equal(fake.triggers.length, triggers + 1);
+      await new Promise((r) => setTimeout(r, 300)); // the calls' links are written after their first progress
+      a.child.kill('SIGKILL');
+      await new Promise((r) => a.child.once('close', r));
+
+      const resume = (last: string) => fetch(b.url, { headers: { ...inSession, accept: 'text/event-stream', 'last-event-id': last } });
+      const looplyStream = await resume(looplyLast);
+      assert.equal(looplyStream.status, 200);
+      const localStream = await resume(localLast);
+      assert.equal(localStream.status, 200);
+      const tick = setInterval(() => fake.advance(1), 300);
+      let looplyEvents: SseEvent[];
+      let localEvents: SseEvent[];
+      try {
+        [looplyEvents, localEvents] = await Promise.all([readEvents(looplyStream, answerTo(1), 60_000), readEvents(localStream, answerTo(2), 60_000)]);
+      } finally {
+        clearInterval(tick);
+      }
+      const result = (events: SseEvent[], id: number) => {
+        const answer = events.find((e) => e.data?.['id'] === id && 'result' in e.data);
+        assert.ok(answer, `call ${id} answered on the resumed stream: ${JSON.stringify(events).slice(0, 800)}`);
+        return (answer.data!['result'] as { structuredContent: Record<string, unknown> }).structuredContent;
+      };
+      const looply = result(looplyEvents, 1);
+      assert.equal(looply['status'], 'completed');
+      assert.deepEqual(looply['output'], { done: 1 });
+      const local = result(localEvents, 2);
+      assert.equal(local['status'], 'failed');
+      assert.match(String(local['error']), /server stopped while the run was in progress/);
+      assert.equal(fake.triggers.length, triggers + 1, 'exactly one trigger: the run was followed, not started again');
+      assert.match(b.stderr(), /took over 1 call\(s\) in flight/);
+    } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await stopServer(b.child);
+    }
+  });
+});

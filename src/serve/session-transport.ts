@@ -66,18 +66,23 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
 /**
  * What one response writes within a loop turn leaves in one packet: a call's headers, priming
  * event and first progress; its last progress, result and end. One send where there were three
- * — with a thousand calls in flight the sends were a tenth of the server's time.
+ * — with a thousand calls in flight the sends were a tenth of the server's time. The socket is
+ * corked, not the response: Node 22 holds a corked response's chunked writes in the response
+ * itself and sends them only when the response's own cork count returns to zero, which a stream
+ * that stays open (SSE) may never see — its events would not leave.
  */
 function coalesceWrites(res: ServerResponse): void {
-  let corked = false;
+  let corked: ServerResponse['socket'] = null;
   const uncork = (): void => {
-    corked = false;
-    res.uncork();
+    const socket = corked;
+    corked = null;
+    socket?.uncork();
   };
   const cork = (): void => {
-    if (corked || res.writableEnded) return;
-    corked = true;
-    res.cork();
+    const socket = res.socket;
+    if (corked || !socket || res.writableEnded) return;
+    corked = socket;
+    socket.cork();
     setImmediate(uncork);
   };
   const write = res.write;

@@ -23,7 +23,8 @@ export interface LinkedCall {
 
 /** Where calls in flight are recorded (PostgreSQL only: one process's calls die with it anyway). */
 export interface CallLinks {
-  link(call: LinkedCall): Promise<void>;
+  /** `owner`: this replica (the run store's name for it); when its lease lapses, another answers the call. */
+  link(call: LinkedCall, owner: string): Promise<void>;
   /** The call answered on its own replica: nobody else must answer it. */
   unlink(sessionId: string, requestId: RequestId): Promise<void>;
 }
@@ -32,13 +33,13 @@ export interface CallLinks {
  * One call's link, for the handler: `onRun` records it once the call waits on a run (a wait of
  * zero records nothing), `done` removes it — after the record, never before it.
  */
-export function callLink(links: CallLinks, call: Omit<LinkedCall, 'provider' | 'runId' | 'deadline' | 'budgetMs'>, log: Logger): { onRun(run: { provider: string; runId: string }, timeoutMs?: number): void; done(): void } {
+export function callLink(links: CallLinks, call: Omit<LinkedCall, 'provider' | 'runId' | 'deadline' | 'budgetMs'>, owner: string, log: Logger): { onRun(run: { provider: string; runId: string }, timeoutMs?: number): void; done(): void } {
   let recorded: Promise<boolean> | null = null;
   return {
     onRun(run, timeoutMs = 0) {
       if (recorded || timeoutMs <= 0) return;
       const linked: LinkedCall = { ...call, provider: run.provider, runId: run.runId, deadline: Date.now() + timeoutMs, budgetMs: timeoutMs };
-      recorded = links.link(linked).then(() => true, (err: Error) => (log.warn(`run ${run.runId}: could not record the call waiting on it: ${err.message}`), false));
+      recorded = links.link(linked, owner).then(() => true, (err: Error) => (log.warn(`run ${run.runId}: could not record the call waiting on it: ${err.message}`), false));
     },
     done() {
       void recorded?.then((ok) => (ok ? links.unlink(call.sessionId, call.requestId) : undefined)).catch((err: Error) => log.debug(`could not remove a call's link: ${err.message}`));

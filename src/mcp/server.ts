@@ -159,7 +159,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       const streamId = deps.calls && extra.sessionId !== undefined ? opts.streamOf?.(extra.requestId) : undefined;
       if (!deps.calls || streamId === undefined) return deps.redact(await callTool(name, args, extra));
       // Recorded while it waits on a run, so the replica adopting the run answers it if this one dies.
-      const link = callLink(deps.calls, { sessionId: extra.sessionId!, streamId, requestId: extra.requestId, progressToken: extra._meta?.progressToken, principal: who(extra).id }, deps.log);
+      const link = callLink(deps.calls, { sessionId: extra.sessionId!, streamId, requestId: extra.requestId, progressToken: extra._meta?.progressToken, principal: who(extra).id }, deps.tracker.owner, deps.log);
       try {
         return deps.redact(await callTool(name, args, extra, { onRun: link.onRun }));
       } finally {

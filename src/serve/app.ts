@@ -98,7 +98,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
   // Stopped owners' runs are adopted from here on (now, then on every lease tick), their MCP tasks and calls in flight with them.
   const stops: Array<() => void> = [followAdoptedTasks(deps, leaseMs)];
-  if (shared.calls) stops.push(followAdoptedCalls(deps, shared.calls, shared.sessions));
+  if (shared.calls) stops.push(followAdoptedCalls(deps, shared.calls, shared.sessions, leaseMs));
   await tracker.recover();
   stops.push(startHousekeeping(tracker, { retentionDays: config.runs.retentionDays, leaseMs, log }));
   if (opts.live) stops.push(...keepFresh(catalog, providers, config.refreshSeconds, log));

@@ -15,15 +15,29 @@ import type { SessionStore } from './session-store.js';
  * resuming that stream (GET with `Last-Event-ID`) on any replica receives it. A run that could
  * not move was failed by the adoption, saying why: its calls get that result.
  */
-export function followAdoptedCalls(deps: McpDeps, links: PgCallLinks, events: SessionStore): () => void {
-  return deps.tracker.onAdopted((run) => void answerCalls(deps, links, events, run).catch((err: Error) => deps.log.warn(`calls waiting on run ${run.runId}: could not answer them: ${err.message}`)));
-}
-
-async function answerCalls(deps: McpDeps, links: PgCallLinks, events: SessionStore, run: JournalRun): Promise<void> {
-  const calls = await links.claim(run, deps.tracker.owner);
-  if (calls.length === 0) return;
-  deps.log.info(`run ${run.provider}/${run.runId}: took over ${calls.length} call(s) in flight on the stopped server; their answers follow the run`);
-  await Promise.all(calls.map((c) => answer(deps, links, events, run, c)));
+export function followAdoptedCalls(deps: McpDeps, links: PgCallLinks, events: SessionStore, leaseMs: number): () => void {
+  const warn = (err: Error): void => deps.log.warn(`calls in flight on a stopped server: could not answer them: ${err.message}`);
+  const stop = deps.tracker.onAdopted((run) => {
+    void links.claim(run, deps.tracker.owner).then(async (calls) => {
+      if (calls.length) deps.log.info(`run ${run.provider}/${run.runId}: took over ${calls.length} call(s) in flight on the stopped server; their answers follow the run`);
+      await Promise.all(calls.map((c) => answer(deps, links, events, run, c)));
+    }).catch(warn);
+  });
+  // Calls no adoption brings here: their run had ended, or a live replica owns it (wait_for_run).
+  const timer = setInterval(() => {
+    void links.claimOrphans(deps.tracker.owner).then(async (calls) => {
+      if (calls.length) deps.log.info(`took over ${calls.length} call(s) in flight on a stopped server, waiting on runs it did not own`);
+      await Promise.all(calls.map(async (c) => {
+        const run = await deps.tracker.get(c.provider, c.runId);
+        if (run) await answer(deps, links, events, run, c);
+      }));
+    }).catch(warn);
+  }, leaseMs);
+  timer.unref();
+  return () => {
+    stop();
+    clearInterval(timer);
+  };
 }
 
 async function answer(deps: McpDeps, links: PgCallLinks, events: SessionStore, run: JournalRun, c: LinkedCall): Promise<void> {

@@ -44,6 +44,38 @@ async function readEvents(res: Response, enough: (events: SseEvent[]) => boolean
 
 const answerTo = (id: number) => (events: SseEvent[]) => events.some((e) => e.data?.['id'] === id && 'result' in e.data);
 
+const HEADERS = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+
+/** A raw client's stateful session, opened on `url`: the headers of its requests. */
+async function openSession(url: string): Promise<Record<string, string>> {
+  const init = await fetch(url, { method: 'POST', headers: HEADERS, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) });
+  const session = init.headers.get('mcp-session-id');
+  assert.ok(session, 'a stateful session');
+  await init.text();
+  const inSession = { ...HEADERS, 'mcp-session-id': session };
+  await (await fetch(url, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+  return inSession;
+}
+
+/** A tools/call with progress asked, read up to its first progress (its run started, it waits): the last event id and that progress. */
+async function callUntilProgress(url: string, headers: Record<string, string>, id: number, name: string, args: Record<string, unknown>): Promise<{ last: string; progress: Record<string, unknown> }> {
+  const res = await fetch(url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: { progressToken: `p${id}` } } }) });
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+  const seen = await readEvents(res, (events) => events.some((e) => e.data?.['method'] === 'notifications/progress'), 20_000);
+  const last = seen.filter((e) => e.id).at(-1)?.id;
+  assert.ok(last, `the call's stream carried event ids: ${JSON.stringify(seen)}`);
+  assert.ok(!answerTo(id)(seen), 'not answered yet');
+  return { last, progress: seen.find((e) => e.data?.['method'] === 'notifications/progress')!.data!['params'] as Record<string, unknown> };
+}
+
+/** The structured result of call `id` among a stream's events. */
+function resultOf(events: SseEvent[], id: number): Record<string, unknown> {
+  const answer = events.find((e) => e.data?.['id'] === id && 'result' in e.data);
+  assert.ok(answer, `call ${id} answered on the resumed stream: ${JSON.stringify(events).slice(0, 800)}`);
+  return (answer.data!['result'] as { structuredContent: Record<string, unknown> }).structuredContent;
+}
+
 /**
  * A tools/call in flight on a replica that is killed (SIGKILL): the replica that adopts its run
  * answers it into the session's stored events, and the client resuming the call's SSE stream on
@@ -74,28 +106,11 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
   it('is answered through the replica that adopts its run: the Looply output to a resumed stream; a local run fails saying why; one trigger', { timeout: 90_000 }, async () => {
     const a = await replica();
     const b = await replica();
-    const headers = { accept: 'application/json, text/event-stream', 'content-type': 'application/json', 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
     try {
-      const init = await fetch(a.url, { method: 'POST', headers, body: JSON.stringify({ jsonrpc: '2.0', id: 0, method: 'initialize', params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'raw', version: '1' } } }) });
-      const session = init.headers.get('mcp-session-id')!;
-      assert.ok(session, 'a stateful session');
-      await init.text();
-      const inSession = { ...headers, 'mcp-session-id': session };
-      await (await fetch(a.url, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }) })).text();
+      const inSession = await openSession(a.url);
       const triggers = fake.triggers.length;
-      const callOnA = async (id: number, name: string, args: Record<string, unknown>): Promise<string> => {
-        const res = await fetch(a.url, { method: 'POST', headers: inSession, body: JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: args, _meta: { progressToken: `p${id}` } } }) });
-        assert.equal(res.status, 200);
-        assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
-        // Up to the first progress: the run has started and the call waits on it.
-        const seen = await readEvents(res, (events) => events.some((e) => e.data?.['method'] === 'notifications/progress'), 20_000);
-        const last = seen.filter((e) => e.id).at(-1)?.id;
-        assert.ok(last, `the call's stream carried event ids: ${JSON.stringify(seen)}`);
-        assert.ok(!answerTo(id)(seen), 'not answered yet');
-        return last;
-      };
-      const looplyLast = await callOnA(1, 'looply_steps', { n: 1 });
-      const localLast = await callOnA(2, 'local_slow', { ms: 30_000, steps: 3 });
+      const looplyLast = (await callUntilProgress(a.url, inSession, 1, 'looply_steps', { n: 1 })).last;
+      const localLast = (await callUntilProgress(a.url, inSession, 2, 'local_slow', { ms: 30_000, steps: 3 })).last;
       assert.equal(fake.triggers.length, triggers + 1);
       await new Promise((r) => setTimeout(r, 300)); // the calls' links are written after their first progress
       a.child.kill('SIGKILL');
@@ -114,19 +129,47 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       } finally {
         clearInterval(tick);
       }
-      const result = (events: SseEvent[], id: number) => {
-        const answer = events.find((e) => e.data?.['id'] === id && 'result' in e.data);
-        assert.ok(answer, `call ${id} answered on the resumed stream: ${JSON.stringify(events).slice(0, 800)}`);
-        return (answer.data!['result'] as { structuredContent: Record<string, unknown> }).structuredContent;
-      };
-      const looply = result(looplyEvents, 1);
+      const looply = resultOf(looplyEvents, 1);
       assert.equal(looply['status'], 'completed');
       assert.deepEqual(looply['output'], { done: 1 });
-      const local = result(localEvents, 2);
+      const local = resultOf(localEvents, 2);
       assert.equal(local['status'], 'failed');
       assert.match(String(local['error']), /server stopped while the run was in progress/);
       assert.equal(fake.triggers.length, triggers + 1, 'exactly one trigger: the run was followed, not started again');
       assert.match(b.stderr(), /took over 1 call\(s\) in flight/);
+    } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await stopServer(b.child);
+    }
+  });
+  it("wait_for_run in flight on a replica that dies, for a run another replica owns: answered through a live replica when that run ends", { timeout: 90_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    try {
+      const onB = await openSession(b.url);
+      const started = await callUntilProgress(b.url, onB, 1, 'looply_steps', { n: 'owned by B' });
+      const runId = (started.progress['_meta'] as Record<string, unknown>)['run_id'] as string;
+      assert.ok(runId, 'the progress names the run');
+      const triggers = fake.triggers.length;
+      const onA = await openSession(a.url);
+      const waiting = await callUntilProgress(a.url, onA, 7, 'wait_for_run', { provider: 'looply', run_id: runId, timeout_seconds: 60 });
+      await new Promise((r) => setTimeout(r, 300));
+      a.child.kill('SIGKILL');
+      await new Promise((r) => a.child.once('close', r));
+      const resumed = await fetch(b.url, { headers: { ...onA, accept: 'text/event-stream', 'last-event-id': waiting.last } });
+      assert.equal(resumed.status, 200);
+      const tick = setInterval(() => fake.advance(1), 300);
+      let events: SseEvent[];
+      try {
+        events = await readEvents(resumed, answerTo(7), 60_000);
+      } finally {
+        clearInterval(tick);
+      }
+      const waited = resultOf(events, 7);
+      assert.equal(waited['status'], 'completed');
+      assert.deepEqual(waited['output'], { done: 1 });
+      assert.equal(fake.triggers.length, triggers, 'nothing started again');
+      assert.match(b.stderr(), /took over 1 call\(s\) in flight on a stopped server, waiting on runs it did not own/);
     } finally {
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await stopServer(b.child);

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, WF, writeFiles } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
@@ -171,6 +173,38 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       assert.equal(fake.triggers.length, triggers, 'nothing started again');
       assert.match(b.stderr(), /took over 1 call\(s\) in flight on a stopped server, waiting on runs it did not own/);
     } finally {
+      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
+      await stopServer(b.child);
+    }
+  });
+  it('an SDK client whose call was in flight on the killed replica gets its result by resuming on another (the balancer\'s view)', { timeout: 90_000 }, async () => {
+    const a = await replica();
+    const b = await replica();
+    let target = a.url;
+    const client = new Client({ name: 'sdk', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(a.url), { fetch: (_url, init) => fetch(target, init) }));
+    try {
+      const triggers = fake.triggers.length;
+      let progressed!: () => void;
+      const firstProgress = new Promise<void>((r) => (progressed = r));
+      const call = client.callTool({ name: 'looply_steps', arguments: { n: 'sdk' } }, undefined, { timeout: 60_000, onprogress: () => progressed() }) as Promise<CallToolResult>;
+      await firstProgress;
+      await new Promise((r) => setTimeout(r, 300));
+      target = b.url;
+      a.child.kill('SIGKILL');
+      await new Promise((r) => a.child.once('close', r));
+      const tick = setInterval(() => fake.advance(1), 300);
+      let result: CallToolResult;
+      try {
+        result = await call;
+      } finally {
+        clearInterval(tick);
+      }
+      assert.equal(result.structuredContent?.['status'], 'completed');
+      assert.deepEqual(result.structuredContent?.['output'], { done: 1 });
+      assert.equal(fake.triggers.length, triggers + 1, 'exactly one trigger');
+    } finally {
+      await client.close().catch(() => {});
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await stopServer(b.child);
     }

@@ -7,16 +7,15 @@
  * 6,000 no-op calls 32 at once after the sequential ones; `PERCALL_SYNC_CPU_ROUNDS` (default 10)
  * rounds of 32 sync calls give the CPU figures.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { request } from 'undici';
 import { FakeLleverage } from '../test/fakes/lleverage/server.js';
+import { directEcho, round32, startLleverageFake } from './sync-load.js';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { root } from './report.js';
 
@@ -88,9 +87,7 @@ async function fakeUrl(): Promise<{ url: string; pid: number; close(): Promise<v
     fake.endpoints.set('/run', { required: ['text'] });
     return { url: `${fake.url}/run`, pid: process.pid, close: () => fake.close() };
   }
-  const child = spawn(process.execPath, [join(root, 'dist/bench/fake-lleverage.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { url: line, pid: child.pid!, close: async () => (child.stdin!.end(), void (await once(child, 'exit'))) };
+  return startLleverageFake();
 }
 
 async function syncEndpoint(): Promise<void> {
@@ -98,21 +95,7 @@ async function syncEndpoint(): Promise<void> {
   const dir = join(tempDir('wm-percall-'), 'wf');
   writeFiles(dir, { '../config.json': JSON.stringify({ providers: { lleverage: { endpoints: [{ name: 'Echo', url: fake.url, fields: { text: 'text' } }] } } }) });
   const client = await spawnServer(['--local', dir, '--state-dir', join(dir, '..', 'state'), '--config', join(dir, '..', 'config.json')]);
-  const round32 = async (one: () => Promise<unknown>, rounds: number): Promise<number[]> => {
-    const times: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      await Promise.all(Array.from({ length: 32 }, async () => {
-        const t = performance.now();
-        await one();
-        times.push(performance.now() - t);
-      }));
-    }
-    return times;
-  };
-  const direct = async (): Promise<void> => {
-    const res = await request(fake.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
-    await res.body.json();
-  };
+  const direct = directEcho(fake.url);
   const viaMcp = () => client.callTool({ name: 'lleverage_echo', arguments: { text: 'hi' } });
   await round32(direct, 10);
   await round32(viaMcp, 10);

@@ -19,13 +19,12 @@ import { once } from 'node:events';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { request } from 'undici';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
+import { directEcho, round32, startLleverageFake } from './sync-load.js';
 
 const BIN = join(root, 'dist/src/cli/bin.js');
 const MINIMAL = join(root, 'dist/bench/minimal-server.js');
@@ -101,38 +100,13 @@ async function callCost(): Promise<Record<string, number>> {
   };
 }
 
-/**
- * The Lleverage fake in a process of its own (bench/fake-lleverage.ts): in this process it would
- * share one event loop with the SDK client, so the client's work would delay the platform's answers
- * on the MCP path only. The floor is unchanged: the same request, sent directly to the same fake.
- */
-async function startFake(): Promise<{ url: string; close(): Promise<void> }> {
-  const child = spawn(process.execPath, [join(root, 'dist/bench/fake-lleverage.js')], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const [url] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { url, close: async () => void (child.stdin!.end(), await once(child, 'exit')) };
-}
-
 async function syncEndpoint(): Promise<Record<string, number>> {
-  const fake = await startFake();
+  const fake = await startLleverageFake();
   const url = fake.url;
   const dir = join(tempDir('wm-bench-'), 'wf');
   writeFiles(dir, { '../workflows-mcp.config.json': JSON.stringify({ providers: { lleverage: { endpoints: [{ name: 'Echo', url, fields: { text: 'text' } }] } } }) });
   const server = await spawnServer([...serveArgs(dir), '--config', join(dir, '..', 'workflows-mcp.config.json')]);
-  const round32 = async (one: () => Promise<unknown>, rounds: number): Promise<number[]> => {
-    const times: number[] = [];
-    for (let r = 0; r < rounds; r++) {
-      await Promise.all(Array.from({ length: 32 }, async () => {
-        const t = performance.now();
-        await one();
-        times.push(performance.now() - t);
-      }));
-    }
-    return times;
-  };
-  const direct = async (): Promise<void> => {
-    const res = await request(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hi' }) });
-    await res.body.json();
-  };
+  const direct = directEcho(url);
   const viaMcp = () => server.client.callTool({ name: 'lleverage_echo', arguments: { text: 'hi' } });
   await round32(direct, 60); // warm-up, the same for both paths (~2,000 calls each)
   await round32(viaMcp, 60);

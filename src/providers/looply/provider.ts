@@ -8,6 +8,7 @@ import { readThrough, type SchemaCache } from '../schema-cache.js';
 import { LOOPLY_DEFAULT_BASE_URL, LooplyClient } from './client.js';
 import { inputMatches, startedSince } from '../match.js';
 import { classify, hasOutput, inputSchemaOf, isoFrom, stepsOf, toRun, versionOf } from './map.js';
+import { looplyChecks } from './doctor.js';
 import { SharedStructure, structureOf, structureOfDetails, type Structure } from './structure.js';
 import { SchemaResponse, type Execution } from './wire.js';
 
@@ -43,8 +44,6 @@ function workflowOf(id: string, s: Seen): Workflow {
   const latest = s.flagged !== undefined && sorted.some((v) => v.key === String(s.flagged)) ? String(s.flagged) : sorted[sorted.length - 1]!.key;
   return { provider: 'looply', id, name: s.name ?? id, versions: sorted, latest, ...(s.description ? { description: s.description } : {}) };
 }
-/** doctor: a run with an output whose state has not changed for this long looks finished. */
-const STALE_MS = 60 * 60_000;
 
 /** Looply: every ACTIVE workflow version as a tool; runs polled to the end, waits resumable. */
 export class LooplyProvider implements Provider {
@@ -266,36 +265,8 @@ export class LooplyProvider implements Provider {
     return `The schedule of ${workflowId} v${version} is now ${r.status ?? (action === 'pause' ? 'PAUSED' : 'ACTIVE')}.`;
   }
 
-  async check(): Promise<DoctorCheck[]> {
-    try {
-      const page = await this.client.listWorkflows();
-      return [{ name: 'looply', ok: true, message: `API key accepted; ${page.items.length}${page.lastKey ? '+' : ''} workflow versions visible` }, await this.checkUnmapped()];
-    } catch (err) {
-      const refused = err instanceof ProviderError && (err.status === 403 || err.status === 401);
-      return [{ name: 'looply', ok: false, message: refused ? 'the Looply API key was refused (403); check LOOPLY_API_KEY' : `Looply is not reachable: ${(err as Error).message}` }];
-    }
-  }
-
-  /**
-   * Recent executions that look finished — an output, and no state change for an hour — but
-   * that no rule calls finished: their state wants a `stateMap` entry.
-   */
-  private async checkUnmapped(): Promise<DoctorCheck> {
-    const name = 'looply runs';
-    try {
-      const stale = this.clock.now() - STALE_MS;
-      const rows = (await this.client.organizationExecutions()).items.filter((e) => toRun(e, this.opts.stateMap).status === 'running' && Date.parse(isoFrom(e.modified_on) ?? '') < stale);
-      const found: string[] = [];
-      for (const row of rows.slice(0, 5)) {
-        const { item } = await this.client.getExecution(row.workflow_id, row.workflow_execution_id);
-        const structure = hasOutput(item) && !structureOfDetails(item.workflow_details) && item.workflow_version !== undefined ? await this.structure(item.workflow_id, item.workflow_version, AbortSignal.timeout(30_000)) : null;
-        if (hasOutput(item) && classify(item, this.opts.stateMap, structure).status === 'running') found.push(`${item.workflow_execution_id} (state "${item.workflow_current_state ?? ''}")`);
-      }
-      if (!found.length) return { name, ok: true, message: 'no recent run looks finished without being recognised as finished' };
-      return { name, ok: false, message: `${found.length} recent run(s) have an output and no state change for over an hour, but their state is not known to be the last: ${found.join(', ')}; if they are over, map those states in providers.looply.stateMap (e.g. {"send_card_state": "completed"})` };
-    } catch (err) {
-      return { name, ok: false, message: `could not read recent executions: ${(err as Error).message}` };
-    }
+  check(): Promise<DoctorCheck[]> {
+    return looplyChecks({ client: this.client, clock: this.clock, stateMap: this.opts.stateMap, structure: (id, version, signal) => this.structure(id, version, signal) });
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,8 @@ import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { JournalRun, RunQuery, RunStore } from './journal.js';
-import { retryWrite, Nudges } from './signals.js';
+import { Nudges } from './signals.js';
+import { JournalWrites } from './journal-writes.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
@@ -39,12 +40,15 @@ export class RunTracker {
   private closing = false;
   /** This tracker as lease keeping, adoption and other processes' signals see it. */
   private readonly replica: ReplicaHost;
+  /** Each live run's journal writes, in order. */
+  private readonly journal: JournalWrites;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
     this.clock = opts.clock ?? systemClock;
     this.watcher = new RunWatcher(this.clock, opts.log, opts.budgets);
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
+    this.journal = new JournalWrites({ store: opts.store, log: opts.log, live: this.live, closing: () => this.closing, iso: () => this.iso() });
     this.replica = this.replicaHost();
     this.unsubscribe = [opts.store.onSignal((s) => hearSignal(this.replica, s)), opts.store.onResync(() => this.nudges.all())];
   }
@@ -80,9 +84,7 @@ export class RunTracker {
    */
   async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
     const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy };
-    const inserted = retryWrite(() => this.opts.store.insert(run, this.owner, journaled.updatedAt, startedBy), () => this.closing).catch((err: Error) => {
-      this.opts.log.error(`journal: could not record run ${run.provider}/${run.runId}: ${err.message}`);
-    });
+    const inserted = this.journal.insert(run, journaled);
     this.track(provider, journaled, inserted);
     this.emit(journaled, true, undefined);
     // Not awaited: this process answers from memory meanwhile, and a caller that subscribes
@@ -164,14 +166,14 @@ export class RunTracker {
     if (!impl) throw new WorkflowError('unsupported', `Provider "${provider}" is not configured in this server, so its run cannot be cancelled here.`);
     if (tracked) {
       tracked.run.cancelRequested = true;
-      this.persist(tracked);
+      this.journal.persist(tracked);
     }
     const outcome = await impl.cancel(current);
     tracked?.wake?.();
     if (!tracked) tellOwner(this.replica, 'wake', current);
     if (!outcome.accepted) {
       // Said in the journal too; the run is still watched to its real end.
-      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.persist(tracked);
+      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.journal.persist(tracked);
       return { run: (await this.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
     }
     const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, this.clock) : await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
@@ -236,7 +238,7 @@ export class RunTracker {
         this.apply(tracked, { status: 'unknown', message: `lost track of the run: ${(err as Error).message}` });
       })
       .finally(() => {
-        if (isTerminal(tracked.run.status) || tracked.observing.signal.aborted) this.retire(tracked);
+        if (isTerminal(tracked.run.status) || tracked.observing.signal.aborted) this.journal.retire(tracked);
       });
   }
 
@@ -267,43 +269,16 @@ export class RunTracker {
     const statusChanged = mergeUpdate(t, u, () => this.iso());
     if (statusChanged || this.clock.now() - t.lastMessageWrite >= MESSAGE_WRITE_MS) {
       t.lastMessageWrite = this.clock.now();
-      this.persist(t);
+      this.journal.persist(t);
     }
-    if (isTerminal(t.run.status) || u.final) this.retire(t);
+    if (isTerminal(t.run.status) || u.final) this.journal.retire(t);
     this.emit(t.run, statusChanged, t, u.final);
   }
 
   private async write(run: JournalRun, u: Partial<JournalRun>): Promise<void> {
     const next = { ...run, ...u };
-    await this.store.update(next, this.iso()).catch((err: Error) => this.writeFailed(next, err));
+    await this.store.update(next, this.iso()).catch((err: Error) => this.journal.failed(next, err));
     this.emit(next, true, undefined);
-  }
-
-  /** Queues a write of the run as it is now, after the run's earlier writes. */
-  private persist(t: Tracked): void {
-    const snapshot = { ...t.run };
-    const now = this.iso();
-    const write = (): Promise<void> => retryWrite(() => this.opts.store.update(snapshot, now), () => this.closing);
-    if (!this.opts.store.writesInOrder) {
-      t.writes = t.writes.then(write).catch((err: Error) => this.writeFailed(snapshot, err));
-      return;
-    }
-    // Queued now, behind the run's earlier writes in the store's own queue: a run that ends in
-    // the turn it started is inserted and updated in one transaction.
-    const landed = write().catch((err: Error) => this.writeFailed(snapshot, err));
-    t.writes = t.writes.then(() => landed);
-  }
-
-  private writeFailed(run: JournalRun, err: Error): void {
-    this.opts.log.error(`journal: could not update run ${run.provider}/${run.runId}: ${err.message}`);
-  }
-
-  /** Stops counting a run as live once its last write landed, so a read never sees an older row. */
-  private retire(t: Tracked): void {
-    const k = key(t.run.provider, t.run.runId);
-    void t.writes.then(() => {
-      if (this.live.get(k) === t) this.live.delete(k);
-    });
   }
 
   private emit(run: JournalRun, statusChanged: boolean, t: Tracked | undefined, final?: boolean): void {

@@ -5,6 +5,7 @@ import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, ty
 import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { Nudges } from './signals.js';
 import { JournalWrites } from './journal-writes.js';
+import { cancelRun, type CancelHost } from './cancel.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
@@ -24,7 +25,6 @@ export interface TrackerOptions {
   clock?: Clock;
 }
 
-const CANCEL_GRACE_MS = 5000;
 const MESSAGE_WRITE_MS = 1000;
 
 /** Start / get / wait / cancel / list for every provider's runs, journaled as they change. */
@@ -42,6 +42,8 @@ export class RunTracker {
   private readonly replica: ReplicaHost;
   /** Each live run's journal writes, in order. */
   private readonly journal: JournalWrites;
+  /** This tracker as cancelling sees it. */
+  private readonly cancels: CancelHost;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
@@ -50,6 +52,7 @@ export class RunTracker {
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
     this.journal = new JournalWrites({ store: opts.store, log: opts.log, live: this.live, closing: () => this.closing, iso: () => this.iso() });
     this.replica = this.replicaHost();
+    this.cancels = this.cancelHost();
     this.unsubscribe = [opts.store.onSignal((s) => hearSignal(this.replica, s)), opts.store.onResync(() => this.nudges.all())];
   }
 
@@ -155,29 +158,7 @@ export class RunTracker {
   async cancel(provider: string, runId: string): Promise<{ run: JournalRun; note: string }> {
     const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
-    if (isTerminal(current.status)) return { run: current, note: `The run had already ended (${current.status}); nothing was cancelled.` };
-    const tracked = this.live.get(key(provider, runId));
-    const impl = this.opts.providers.get(provider);
-    if (!tracked && impl && !impl.runsOutliveProcess && current.owner !== this.owner && (await this.opts.store.isAlive(current.owner))) {
-      await this.opts.store.requestCancel(provider, runId, this.iso());
-      const run = await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
-      return { run, note: isTerminal(run.status) ? 'Cancelled.' : `Cancel requested; the workflows-mcp process that runs it (${current.owner}) will stop it.` };
-    }
-    if (!impl) throw new WorkflowError('unsupported', `Provider "${provider}" is not configured in this server, so its run cannot be cancelled here.`);
-    if (tracked) {
-      tracked.run.cancelRequested = true;
-      this.journal.persist(tracked);
-    }
-    const outcome = await impl.cancel(current);
-    tracked?.wake?.();
-    if (!tracked) tellOwner(this.replica, 'wake', current);
-    if (!outcome.accepted) {
-      // Said in the journal too; the run is still watched to its real end.
-      if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), this.journal.persist(tracked);
-      return { run: (await this.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
-    }
-    const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, this.clock) : await this.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
-    return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
+    return cancelRun(this.cancels, provider, runId, current);
   }
 
   /** Takes over the runs whose owner stopped (see `adoptOrphans`); how many it now follows. */
@@ -213,6 +194,16 @@ export class RunTracker {
       clock: this.clock,
       hasListeners: () => this.listeners.size > 0,
       adopted: (run) => tell(this.adoptedListeners, run, { statusChanged: true }, this.opts.log),
+    };
+  }
+
+  private cancelHost(): CancelHost {
+    return {
+      ...this.replica,
+      get: (provider, runId) => this.get(provider, runId),
+      persist: (t) => this.journal.persist(t),
+      waitJournal: (start, o) => this.waitJournal(start, o),
+      wakeOwner: (run) => tellOwner(this.replica, 'wake', run),
     };
   }
 

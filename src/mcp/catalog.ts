@@ -3,6 +3,7 @@ import { stableStringify } from '../core/json.js';
 import type { Logger } from '../core/log.js';
 import type { CatalogProblem, Provider, Workflow, WorkflowVersion } from '../providers/types.js';
 import { CatalogBounds } from './bounds.js';
+import { mergeListing, planTools } from './catalog-plan.js';
 import { assignToolNames, type ToolRef } from './naming.js';
 import type { PreparedSchema } from './schema.js';
 import type { CatalogSnapshots } from './snapshot.js';
@@ -241,12 +242,7 @@ export class Catalog {
 
   /** The provider's listing with what its current read brought so far: updated in place, new ones after. */
   private mergeFresh(provider: string, fresh: ReadonlyMap<string, Workflow>): void {
-    if (!fresh.size) return;
-    const before = this.listings.get(provider) ?? [];
-    const known = new Set(before.map((w) => w.id));
-    const merged = before.map((w) => fresh.get(w.id) ?? w);
-    for (const [id, w] of fresh) if (!known.has(id)) merged.push(w);
-    this.listings.set(provider, merged);
+    if (fresh.size) this.listings.set(provider, mergeListing(this.listings.get(provider) ?? [], fresh));
   }
 
   /** Rebuilds the tools and tells listeners when they changed. */
@@ -264,17 +260,7 @@ export class Catalog {
   }
 
   private rebuild(): void {
-    const plan: Array<{ workflow: Workflow; version: WorkflowVersion; pinned: string | undefined }> = [];
-    for (const p of this.opts.providers) {
-      const filter = this.opts.filters.get(p.name);
-      for (const w of this.listings.get(p.name) ?? []) {
-        const latest = w.versions.find((v) => v.key === w.latest) ?? w.versions[w.versions.length - 1];
-        if (!latest) continue;
-        plan.push({ workflow: w, version: latest, pinned: undefined });
-        // A platform without versions (Leap) gets the workflow tool only.
-        if (filter?.versions !== 'latest' && p.capabilities.versions) for (const v of w.versions) plan.push({ workflow: w, version: v, pinned: v.key });
-      }
-    }
+    const plan = planTools(this.opts.providers, this.listings, this.opts.filters);
     const refs = plan.map((x): ToolRef => ({ provider: x.workflow.provider, workflowId: x.workflow.id, name: x.workflow.name, version: x.pinned }));
     const names = assignToolNames(refs, this.opts.toolNameMax);
     // A tool whose workflow is the same object as last time is the same tool: with a big platform

@@ -1,22 +1,14 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { FakeLooply } from '../fakes/looply/server.js';
+import { describe, it } from 'node:test';
 import { envelope, startHarness, tempDir, until, WF, type Harness } from '../helpers/harness.js';
+import { looplyFake } from '../helpers/looply.js';
 
-let fake: FakeLooply;
 let h: Harness | undefined;
-before(async () => {
-  fake = await new FakeLooply().start();
-});
-after(() => fake.close());
-afterEach(async () => {
-  assert.deepEqual(fake.unexpected, [], 'the fake saw requests it does not expect');
-  fake.workflows.length = 0;
+const { fake, env } = looplyFake(async () => {
   await h?.close();
   h = undefined;
 });
 
-const env = () => ({ LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url });
 const normal = { workflow_id: 'wf-enrich', workflow_name: 'Enrich Lead', workflow_version: 4, workflow_status: 'ACTIVE' as const, latest: true, workflow_schema: { type: 'object', properties: { email: { type: 'string' } }, required: ['email'] }, states: ['start', 'end'] };
 
 describe('a hostile platform catalog', () => {

@@ -1,24 +1,16 @@
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, afterEach, before, describe, it } from 'node:test';
-import { FakeLooply } from '../fakes/looply/server.js';
+import { describe, it } from 'node:test';
 import { envelope, journalBackend, startHarness, tempDir, text, type Harness } from '../helpers/harness.js';
+import { looplyFake } from '../helpers/looply.js';
 
-let fake: FakeLooply;
 let h: Harness | undefined;
-before(async () => {
-  fake = await new FakeLooply().start();
-});
-after(() => fake.close());
-afterEach(async () => {
-  assert.deepEqual(fake.unexpected, [], 'the fake saw requests it does not expect');
-  fake.workflows.length = 0;
+const { fake, env } = looplyFake(async () => {
   await h?.close();
   h = undefined;
 });
 
-const env = () => ({ LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url });
 const mode = (path: string): string => (statSync(path).mode & 0o777).toString(8);
 /** Every byte the state folder holds, WAL included, as text to search. */
 const onDisk = (dir: string): string => readdirSync(dir).map((f) => readFileSync(join(dir, f)).toString('latin1')).join('\n');

@@ -1,6 +1,8 @@
 import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
+import { bufferedRequest, type BufferedFailure } from './buffered.js';
+import { Deadline } from './deadline.js';
 import type { Logger } from '../core/log.js';
 import { ProviderError } from './errors.js';
 import type { RateGate } from './gate.js';
@@ -106,6 +108,7 @@ export class HttpClient {
 
   /** Like `request`, with the response headers (paging metadata travels there on some platforms). */
   requestWithHeaders<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ value: z.output<S>; headers: Headers }> {
+    if (!o.form) return this.withRetries(o, () => this.attemptBuffered(o));
     return this.withRetries(o, async () => {
       // One timer for the whole attempt (answer and body), cleared when it ends: AbortSignal.timeout
       // would stay in the timer list for its full span (15 min for a synchronous call) after each request.
@@ -117,6 +120,25 @@ export class HttpClient {
         limit.clear();
       }
     });
+  }
+
+  /** One attempt of a request without a multipart body, its answer read whole (see bufferedRequest). */
+  private async attemptBuffered<S extends z.ZodType>(o: RequestOptions<S>): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
+    const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
+    try {
+      const a = await bufferedRequest(this.opts.dispatcher ?? sharedDispatcher(), {
+        url: this.url(o), method: o.method, deadlineMs: timeoutMs, signal: o.signal,
+        headers: this.headerSets[o.json === undefined ? 'plain' : 'json'],
+        ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
+      });
+      return a.status < 400 ? this.parse(o, a.text, a.headers) : this.refused(o, a.status, a.headers, a.text);
+    } catch (err) {
+      const f = err as BufferedFailure;
+      // An error status whose body broke off is still that error (its body reads as empty).
+      if (f.status >= 400) return this.refused(o, f.status, {}, '');
+      const code = (f.error as { code?: string } | null)?.code;
+      return this.transportFailure(o, f.error, f.timedOut || isTimeout(f.error) || code === 'UND_ERR_HEADERS_TIMEOUT', f.status ? 'reading' : 'sending');
+    }
   }
 
   /**
@@ -164,7 +186,6 @@ export class HttpClient {
 
   /** `limit`: the attempt's overall deadline; null for a stream, which may rightly last for minutes: only its start and its silences are timed. */
   private async send(o: SendOptions, limit: Deadline | null): Promise<Outcome<Dispatcher.ResponseData>> {
-    const provider = this.opts.provider;
     const streaming = limit === null;
     const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
     const signal = limit ? limit.signal : o.signal;
@@ -184,13 +205,18 @@ export class HttpClient {
     }
     const status = res.statusCode;
     if (status < 400) return { ok: true, value: res };
-    const text = await res.body.text().catch(() => '');
-    let error = ProviderError.fromResponse(provider, status, res.headers, text, o.what);
+    return this.refused(o, status, res.headers, await res.body.text().catch(() => ''));
+  }
+
+  /** An answer with an error status: mapped to its code; whether it may be sent again. */
+  private refused(o: SendOptions, status: number, headers: Headers, text: string): Failure {
+    const provider = this.opts.provider;
+    let error = ProviderError.fromResponse(provider, status, headers, text, o.what);
     // A start the platform failed on may have begun all the same: unknown, and never re-sent.
     if (o.kind === 'start' && status >= 500) error = startUnknown(provider, o.what, `with ${status}`, text, status);
     const transient = status === 408 || status === 429 || status >= 500;
     const retryable = o.kind === 'read' ? transient : status === 429;
-    return { ok: false, error, retryable, waitMs: retryAfterMs(res.headers['retry-after'], Date.now()) };
+    return { ok: false, error, retryable, waitMs: retryAfterMs(headers['retry-after'], Date.now()) };
   }
 
   private transportFailure(o: SendOptions, err: unknown, timedOut: boolean, phase: 'sending' | 'reading' = 'sending'): Failure {
@@ -221,7 +247,12 @@ export class HttpClient {
       // The answer broke off halfway (or was too slow to arrive): for a start, the platform has it.
       return this.transportFailure(o, err, limit.timedOut || isTimeout(err), 'reading');
     }
-    const headers = res.headers;
+    return this.parse(o, text, res.headers);
+  }
+
+  /** A body that arrived whole: JSON (or text when accepted) checked against the schema. */
+  private parse<S extends z.ZodType>(o: RequestOptions<S>, text: string, headers: Headers): Outcome<{ value: z.output<S>; headers: Headers }> {
+    const provider = this.opts.provider;
     let json: unknown;
     try {
       json = text === '' ? {} : JSON.parse(text);
@@ -243,35 +274,6 @@ export class HttpClient {
 function hasQuery(query: SendOptions['query']): boolean {
   if (query) for (const k in query) if (query[k] !== undefined) return true;
   return false;
-}
-
-/** An attempt's signal: aborts with a TimeoutError after `ms`, or when `outer` aborts; `clear` stops both. */
-class Deadline {
-  private readonly controller = new AbortController();
-  private readonly timer: NodeJS.Timeout;
-  /** Whether the time ran out (rather than the caller's signal aborting). */
-  timedOut = false;
-
-  constructor(ms: number, private readonly outer: AbortSignal | undefined) {
-    this.timer = setTimeout(() => {
-      this.timedOut = true;
-      this.controller.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
-    }, ms);
-    this.timer.unref();
-    if (outer?.aborted) this.controller.abort(outer.reason);
-    else outer?.addEventListener('abort', this.onOuter, { once: true });
-  }
-
-  get signal(): AbortSignal {
-    return this.controller.signal;
-  }
-
-  clear(): void {
-    clearTimeout(this.timer);
-    this.outer?.removeEventListener('abort', this.onOuter);
-  }
-
-  private readonly onOuter = (): void => this.controller.abort(this.outer!.reason);
 }
 
 /** A start that arrived but whose answer says nothing usable: it may have started, and is never re-sent. */

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
@@ -137,6 +138,27 @@ describe('http pipeline', () => {
     setup(silent);
     const none = await failure(c.request({ method: 'GET', path: 'x', schema: Ok, kind: 'read', what: 'list workflows' }));
     assert.match(none.message, /^list workflows: no answer from looply within 0\.3 s\./);
+  });
+
+  it('a request still waiting for a connection is aborted there and never sent; an answer with a BOM is read as JSON', async () => {
+    const one = new Agent({ connections: 1 });
+    try {
+      const held: Step = (_q, res) => void setTimeout(() => json(200, { ok: true })(_q, res), 300).unref();
+      setup(held, json(200, { ok: false }));
+      const { c } = client({ dispatcher: one, maxRetries: 0 });
+      const first = c.request({ method: 'GET', path: 'a', schema: Ok, kind: 'read', what: 'read a' });
+      const cancel = new AbortController();
+      const second = failure(c.request({ method: 'POST', path: 'b', json: {}, schema: Ok, kind: 'start', what: 'trigger b', signal: cancel.signal }));
+      await new Promise((r) => setTimeout(r, 50));
+      cancel.abort();
+      assert.equal((await second).code, 'aborted');
+      assert.deepEqual(await first, { ok: true });
+      assert.deepEqual(seen.map((r) => r.url), ['/v2/a'], 'the aborted start never reached the platform');
+      setup((_q, res) => void res.writeHead(200, { 'content-type': 'application/json' }).end(Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from('{"ok":true}')])));
+      assert.deepEqual(await c.request({ method: 'GET', path: 'c', schema: Ok, kind: 'read', what: 'read c' }), { ok: true });
+    } finally {
+      await one.close();
+    }
   });
 
   it('reads Retry-After as seconds or a date; backs off exponentially within a cap', () => {

@@ -27,6 +27,7 @@ export class StdioLineTransport implements Transport {
   private oversized: { head: Buffer; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
+  private corked = false;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -45,12 +46,33 @@ export class StdioLineTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    await new Promise<void>((resolve) => (this.stdout.write(line) ? resolve() : this.stdout.once('drain', resolve)));
+    this.coalesce();
+    if (!this.stdout.write(line)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+  }
+
+  /**
+   * The lines written in one turn of the event loop leave in one write: stdout to a pipe is
+   * synchronous on Linux, so 32 answers finishing together were 32 blocking system calls (about
+   * a tenth of a call's CPU). Corked until the loop's check phase, which follows at once.
+   */
+  private coalesce(): void {
+    const out = this.stdout as NodeJS.WritableStream & { cork?: () => void; uncork?: () => void };
+    if (this.corked || !out.cork || !out.uncork) return;
+    this.corked = true;
+    out.cork();
+    setImmediate(() => this.uncork());
+  }
+
+  private uncork(): void {
+    if (!this.corked) return;
+    this.corked = false;
+    (this.stdout as NodeJS.WritableStream & { uncork(): void }).uncork();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.uncork(); // what was written this turn still leaves
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onStreamError);
     if (this.stdin.listenerCount('data') === 0) this.stdin.pause();

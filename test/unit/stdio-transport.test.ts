@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
-import { isPlainMessage } from '../../src/serve/stdio-transport.js';
+import { isPlainMessage, StdioLineTransport } from '../../src/serve/stdio-transport.js';
 
 const plain: unknown[] = [
   { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'x', arguments: { a: 1 } } },
@@ -46,5 +47,29 @@ describe('stdio transport: messages checked without zod', () => {
     for (const m of other) assert.equal(isPlainMessage(m), false, JSON.stringify(m));
     // Of those, the schema itself turns down exactly the invalid ones.
     assert.deepEqual(other.map((m) => JSONRPCMessageSchema.safeParse(m).success), [true, true, true, ...Array(other.length - 3).fill(false)]);
+  });
+});
+
+describe('stdio transport: answers of one turn leave together', () => {
+  it('writes the lines sent in one turn with one write, in order, and each later turn again', async () => {
+    const writes: string[][] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        writes.push([chunk.toString()]);
+        done();
+      },
+      writev(chunks, done) {
+        writes.push(chunks.map((c) => String(c.chunk)));
+        done();
+      },
+    });
+    const t = new StdioLineTransport(new PassThrough(), out);
+    await t.start();
+    await Promise.all([1, 2, 3].map((id) => t.send({ jsonrpc: '2.0', id, result: {} })));
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(writes, [[1, 2, 3].map((id) => `{"jsonrpc":"2.0","id":${id},"result":{}}\n`)]);
+    await t.send({ jsonrpc: '2.0', id: 4, result: {} });
+    await t.close(); // closing lets what was written this turn out at once
+    assert.deepEqual(writes.slice(1), [['{"jsonrpc":"2.0","id":4,"result":{}}\n']]);
   });
 });

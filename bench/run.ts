@@ -5,7 +5,7 @@
  * - per-call cost: a no-op workflow, sequential (p50/p99) against calling its function directly,
  *   and 32 calls at once (calls per second);
  * - a synchronous endpoint (the Lleverage fake, in a process of its own), 32 at once, against the
- *   same request sent directly with undici;
+ *   same request sent directly with undici, and beside the smallest SDK server forwarding it;
  * - cold start, spawn → first tools/list, 50 module workflows with distinct schemas, against the
  *   smallest SDK stdio server; the server's part (raw request) apart from the SDK client's own
  *   schema compilation; on this Node and on Node 22 when `npx -p node@22` can provide it;
@@ -28,6 +28,7 @@ import { directEcho, round32, startLleverageFake } from './sync-load.js';
 
 const BIN = join(root, 'dist/src/cli/bin.js');
 const MINIMAL = join(root, 'dist/bench/minimal-server.js');
+const MINIMAL_PROXY = join(root, 'dist/bench/minimal-proxy.js');
 const NOOP = "export default { name: 'Noop', version: 1, input: { type: 'object', properties: { x: { type: 'integer' } } }, run: (i) => ({ x: i.x ?? 0 }) };";
 const SLEEP = "export default { name: 'Sleep', version: 1, input: { type: 'object' }, run: (_i, ctx) => new Promise((r) => { const t = setTimeout(() => r({ ok: true }), 4000); ctx.signal.addEventListener('abort', () => clearTimeout(t)); }) };";
 
@@ -106,17 +107,22 @@ async function syncEndpoint(): Promise<Record<string, number>> {
   const dir = join(tempDir('wm-bench-'), 'wf');
   writeFiles(dir, { '../workflows-mcp.config.json': JSON.stringify({ providers: { lleverage: { endpoints: [{ name: 'Echo', url, fields: { text: 'text' } }] } } }) });
   const server = await spawnServer([...serveArgs(dir), '--config', join(dir, '..', 'workflows-mcp.config.json')]);
+  const proxy = await spawnServer([MINIMAL_PROXY], { env: { PROXY_URL: url } });
   const direct = directEcho(url);
   const viaMcp = () => server.client.callTool({ name: 'lleverage_echo', arguments: { text: 'hi' } });
-  await round32(direct, 60); // warm-up, the same for both paths (~2,000 calls each)
+  const viaProxy = () => proxy.client.callTool({ name: 'lleverage_echo', arguments: { text: 'hi' } });
+  await round32(direct, 60); // warm-up, the same for every path (~2,000 calls each)
   await round32(viaMcp, 60);
+  await round32(viaProxy, 60);
   const d: number[] = [];
   const m: number[] = [];
-  for (let i = 0; i < 10; i++) (d.push(...(await round32(direct, 3))), m.push(...(await round32(viaMcp, 3)))); // interleaved
+  const p: number[] = [];
+  for (let i = 0; i < 10; i++) (d.push(...(await round32(direct, 3))), m.push(...(await round32(viaMcp, 3))), p.push(...(await round32(viaProxy, 3)))); // interleaved
   await server.close();
+  await proxy.close();
   await fake.close();
   const floor = median(d);
-  return { sync_c32_direct_undici_ms_p50: round(floor), sync_c32_mcp_call_ms_p50: round(median(m)), sync_c32_goal_ms: round(1.2 * floor + 2) };
+  return { sync_c32_direct_undici_ms_p50: round(floor), sync_c32_mcp_call_ms_p50: round(median(m)), sync_c32_goal_ms: round(1.2 * floor + 2), sync_c32_minimal_sdk_proxy_ms_p50: round(median(p)) };
 }
 
 /** Spawn → first tools/list, median of `runs`, after one warm-up start; `raw` skips the client's output-schema compilation. */

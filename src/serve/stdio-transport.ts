@@ -53,14 +53,15 @@ export class StdioLineTransport implements Transport {
   /**
    * The lines written in one turn of the event loop leave in one write: stdout to a pipe is
    * synchronous on Linux, so 32 answers finishing together were 32 blocking system calls (about
-   * a tenth of a call's CPU). Corked until the loop's check phase, which follows at once.
+   * a tenth of a call's CPU). Corked until the current callback and its promise jobs are done
+   * (a tick, not an immediate: an answer sent from the check phase would wait a whole loop turn).
    */
   private coalesce(): void {
     const out = this.stdout as NodeJS.WritableStream & { cork?: () => void; uncork?: () => void };
     if (this.corked || !out.cork || !out.uncork) return;
     this.corked = true;
     out.cork();
-    setImmediate(() => this.uncork());
+    process.nextTick(() => this.uncork());
   }
 
   private uncork(): void {

@@ -2,7 +2,7 @@ import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CallToolRequestSchema, CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
+  CompleteRequestSchema, ErrorCode, ListResourcesRequestSchema, ListResourceTemplatesRequestSchema, ListToolsRequestSchema,
   McpError, ReadResourceRequestSchema, SetLevelRequestSchema, SubscribeRequestSchema, UnsubscribeRequestSchema,
   type CallToolResult, type CreateTaskResult, type LoggingLevel, type RequestId, type ServerNotification, type ServerRequest, type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -13,6 +13,7 @@ import { callLink } from './call-links.js';
 import { invalidArguments, startAndAwait } from './call.js';
 import { FRESH_WAIT_MS, type WorkflowEntry } from './catalog.js';
 import { guardTransport, pageEnd } from './guard.js';
+import { dispatchByKind, setCallToolHandler } from './lean-dispatch.js';
 import { errorResult, runUri } from './envelope.js';
 import { LOCAL_PRINCIPAL, maySee, missingScopes, toolRefusal, type Principal } from './principal.js';
 import { RunTaskStore, startTask } from './tasks.js';
@@ -153,7 +154,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
     return { tools: all.slice(start, end), ...(end < all.length ? { nextCursor: Buffer.from(String(end)).toString('base64url') } : {}) };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
+  setCallToolHandler(server, async (req, extra): Promise<CallToolResult | CreateTaskResult> => {
     const { name, arguments: args } = req.params;
     if (!req.params.task) {
       const streamId = deps.calls && extra.sessionId !== undefined ? opts.streamOf?.(extra.requestId) : undefined;
@@ -255,7 +256,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
         previous?.();
       };
       await server.connect(transport);
-      guardTransport(transport, deps.log);
+      guardTransport(transport, deps.log, (deliver) => dispatchByKind(server, deliver));
       connected = true;
     },
     async close() {

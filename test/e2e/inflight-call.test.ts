@@ -138,7 +138,9 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       assert.equal(local['status'], 'failed');
       assert.match(String(local['error']), /server stopped while the run was in progress/);
       assert.equal(fake.triggers.length, triggers + 1, 'exactly one trigger: the run was followed, not started again');
-      assert.match(b.stderr(), /took over 1 call\(s\) in flight/);
+      // Taken over by the run's adoption, or first by the sweep of the dead replica's calls (its
+      // lease lapsed): which one comes first is timing; both answer the calls when their runs end.
+      assert.match(b.stderr(), /took over [12] call\(s\) in flight/);
     } finally {
       if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
       await stopServer(b.child);

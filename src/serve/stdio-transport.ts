@@ -27,7 +27,6 @@ export class StdioLineTransport implements Transport {
   private oversized: { head: Buffer; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
-  private corked = false;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -43,37 +42,22 @@ export class StdioLineTransport implements Transport {
     this.stdin.on('error', this.onStreamError);
   }
 
+  /**
+   * One write per message, never several messages coalesced into one write: the SDK client reads
+   * every line of a chunk at once, handles a progress notification a promise job later and an
+   * answer at once — so a call's last progress read in the same chunk as its answer is dropped
+   * ("unknown token"). Coalescing the lines of a turn saved a little CPU and lost the last steps'
+   * progress under load.
+   */
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    this.coalesce();
-    if (!this.stdout.write(line)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
-  }
-
-  /**
-   * The lines written in one turn of the event loop leave in one write: stdout to a pipe is
-   * synchronous on Linux, so 32 answers finishing together were 32 blocking system calls (about
-   * a tenth of a call's CPU). Corked until the current callback and its promise jobs are done
-   * (a tick, not an immediate: an answer sent from the check phase would wait a whole loop turn).
-   */
-  private coalesce(): void {
-    const out = this.stdout as NodeJS.WritableStream & { cork?: () => void; uncork?: () => void };
-    if (this.corked || !out.cork || !out.uncork) return;
-    this.corked = true;
-    out.cork();
-    process.nextTick(() => this.uncork());
-  }
-
-  private uncork(): void {
-    if (!this.corked) return;
-    this.corked = false;
-    (this.stdout as NodeJS.WritableStream & { uncork(): void }).uncork();
+    await new Promise<void>((resolve) => (this.stdout.write(line) ? resolve() : this.stdout.once('drain', resolve)));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.uncork(); // what was written this turn still leaves
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onStreamError);
     if (this.stdin.listenerCount('data') === 0) this.stdin.pause();

@@ -1,4 +1,4 @@
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, FormData } from 'undici';
 
 /** An answer read whole: the status, the headers and the body as text. */
 export interface BufferedAnswer {
@@ -17,7 +17,8 @@ export interface BufferedRequest {
   url: URL;
   method: string;
   headers: Record<string, string>;
-  body?: string;
+  /** JSON text, or a multipart form (undici streams its parts and sets the content type). */
+  body?: string | FormData;
   /** The whole attempt — the answer and its body — must end within this. */
   deadlineMs: number;
   signal?: AbortSignal | undefined;

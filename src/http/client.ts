@@ -2,7 +2,6 @@ import { Agent, request, type Dispatcher, type FormData } from 'undici';
 import type { z } from 'zod';
 import { sleep } from '../core/abort.js';
 import { bufferedRequest, type BufferedFailure } from './buffered.js';
-import { Deadline } from './deadline.js';
 import type { Logger } from '../core/log.js';
 import { ProviderError } from './errors.js';
 import type { RateGate } from './gate.js';
@@ -108,21 +107,10 @@ export class HttpClient {
 
   /** Like `request`, with the response headers (paging metadata travels there on some platforms). */
   requestWithHeaders<S extends z.ZodType>(o: RequestOptions<S>): Promise<{ value: z.output<S>; headers: Headers }> {
-    if (!o.form) return this.withRetries(o, () => this.attemptBuffered(o));
-    return this.withRetries(o, async () => {
-      // One timer for the whole attempt (answer and body), cleared when it ends: AbortSignal.timeout
-      // would stay in the timer list for its full span (15 min for a synchronous call) after each request.
-      const limit = new Deadline(o.timeoutMs ?? this.opts.timeoutMs ?? 30_000, o.signal);
-      try {
-        const sent = await this.send(o, limit);
-        return sent.ok ? await this.read(o, sent.value, limit) : sent;
-      } finally {
-        limit.clear();
-      }
-    });
+    return this.withRetries(o, () => this.attemptBuffered(o));
   }
 
-  /** One attempt of a request without a multipart body, its answer read whole (see bufferedRequest). */
+  /** One attempt, its answer read whole (see bufferedRequest); one timer for answer and body together. */
   private async attemptBuffered<S extends z.ZodType>(o: RequestOptions<S>): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
     const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
     try {
@@ -130,6 +118,7 @@ export class HttpClient {
         url: this.url(o), method: o.method, deadlineMs: timeoutMs, signal: o.signal,
         headers: this.headerSets[o.json === undefined ? 'plain' : 'json'],
         ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
+        ...(o.form ? { body: o.form } : {}), // undici streams the parts and sets the multipart content type
       });
       return a.status < 400 ? this.parse(o, a.text, a.headers) : this.refused(o, a.status, a.headers, a.text);
     } catch (err) {
@@ -147,7 +136,7 @@ export class HttpClient {
    */
   open(o: SendOptions & { idleTimeoutMs?: number }): Promise<OpenResponse> {
     return this.withRetries(o, async () => {
-      const sent = await this.send(o, null);
+      const sent = await this.send(o);
       if (!sent.ok) return sent;
       const { headers, body } = sent.value;
       const type = headers['content-type'];
@@ -184,24 +173,22 @@ export class HttpClient {
     return url;
   }
 
-  /** `limit`: the attempt's overall deadline; null for a stream, which may rightly last for minutes: only its start and its silences are timed. */
-  private async send(o: SendOptions, limit: Deadline | null): Promise<Outcome<Dispatcher.ResponseData>> {
-    const streaming = limit === null;
+  /** Sends a request whose answer streams: only its start (headers) and its silences are timed, as it may rightly last for minutes. */
+  private async send(o: SendOptions): Promise<Outcome<Dispatcher.ResponseData>> {
     const timeoutMs = o.timeoutMs ?? this.opts.timeoutMs ?? 30_000;
-    const signal = limit ? limit.signal : o.signal;
     const idle = (o as { idleTimeoutMs?: number }).idleTimeoutMs ?? 300_000;
     let res: Dispatcher.ResponseData;
     try {
       res = await request(this.url(o), {
-        method: o.method, dispatcher: this.opts.dispatcher ?? (streaming ? streamingDispatcher() : sharedDispatcher()),
-        ...(signal ? { signal } : {}),
-        ...(streaming ? { headersTimeout: timeoutMs, bodyTimeout: idle } : {}),
-        headers: this.headerSets[o.json === undefined ? (streaming ? 'stream' : 'plain') : streaming ? 'streamJson' : 'json'],
+        method: o.method, dispatcher: this.opts.dispatcher ?? streamingDispatcher(),
+        ...(o.signal ? { signal: o.signal } : {}),
+        headersTimeout: timeoutMs, bodyTimeout: idle,
+        headers: this.headerSets[o.json === undefined ? 'stream' : 'streamJson'],
         ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
         ...(o.form ? { body: o.form } : {}),
       });
     } catch (err) {
-      return this.transportFailure(o, err, limit?.timedOut === true || (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
+      return this.transportFailure(o, err, (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');
     }
     const status = res.statusCode;
     if (status < 400) return { ok: true, value: res };
@@ -236,18 +223,6 @@ export class HttpClient {
       ? phase === 'reading' ? `${provider} answered, but the answer did not finish arriving: timed out after ${secs} while reading it` : `no answer from ${provider} within ${secs}`
       : phase === 'reading' ? `the connection broke while reading ${provider}'s answer (${code || 'connection error'})` : `cannot reach ${provider} (${code || 'connection error'})`;
     return { ok: false, error: ProviderError.transport(provider, kind, `${o.what}: ${what}.`, String(err)), retryable: true, waitMs: null };
-  }
-
-  private async read<S extends z.ZodType>(o: RequestOptions<S>, res: Dispatcher.ResponseData, limit: Deadline): Promise<Outcome<{ value: z.output<S>; headers: Headers }>> {
-    const provider = this.opts.provider;
-    let text: string;
-    try {
-      text = await res.body.text();
-    } catch (err) {
-      // The answer broke off halfway (or was too slow to arrive): for a start, the platform has it.
-      return this.transportFailure(o, err, limit.timedOut || isTimeout(err), 'reading');
-    }
-    return this.parse(o, text, res.headers);
   }
 
   /** A body that arrived whole: JSON (or text when accepted) checked against the schema. */

@@ -20,9 +20,8 @@ type Id = string | number;
  * past MESSAGE_MAX_BYTES (a last resort: results and resources bound their own contents first).
  * `dispatch` wraps what delivers the messages that pass (lean-dispatch.ts).
  */
-export function guardTransport(transport: Transport, log: Logger, dispatch?: (deliver: NonNullable<Transport['onmessage']>) => NonNullable<Transport['onmessage']>): void {
-  const sdk = transport.onmessage;
-  const deliver = sdk && dispatch ? dispatch(sdk) : sdk;
+export function guardTransport(transport: Transport, log: Logger, dispatch: (deliver: NonNullable<Transport['onmessage']>) => NonNullable<Transport['onmessage']>): void {
+  const deliver = transport.onmessage && dispatch(transport.onmessage);
   const send = transport.send.bind(transport);
   transport.onmessage = (message, extra) => {
     const answer = answerMalformedCall(message);

@@ -93,7 +93,7 @@ export class LleverageProvider implements Provider {
     return { ...run };
   }
 
-  private async send(call: InProcessRun, e: LleverageEndpoint & { client: HttpClient }, body: { form: FormData } | { json: unknown }): Promise<void> {
+  private async send(call: InProcessRun, e: Ready, body: { form: FormData } | { json: unknown }): Promise<void> {
     let update: RunUpdate;
     try {
       const output = await e.client.request({ method: 'POST', path: '', ...body, schema: ANY_ANSWER, accept: 'text', kind: e.idempotent ? 'read' : 'start', what: `call ${e.name}`, signal: call.controller.signal, timeoutMs: CALL_TIMEOUT_MS });

@@ -10,7 +10,8 @@ import { cortexFixtures } from '../fakes/cortex/fixtures.js';
 import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, until, WF, writeFiles } from '../helpers/harness.js';
-import { startHttpServer, stopServer } from '../helpers/http.js';
+import { killHard, startHttpServer, stopReplicas, stopServer } from '../helpers/http.js';
+import { advancing } from '../helpers/looply.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from '../helpers/pg.js';
 
 const skip = await pgUnavailable();
@@ -70,17 +71,11 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
       const cb = await connect(b.url);
       const seen = await call(cb, 'list_runs', { limit: 100 });
       assert.equal((seen['runs'] as unknown[]).length, 50, 'B sees every run A started');
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('close', r));
-      const tick = setInterval(() => fake.advance(1), 300);
-      try {
-        await until(async () => {
-          const page = await call(cb, 'list_runs', { limit: 100, status: 'completed' });
-          return (page['runs'] as unknown[]).length === 50;
-        }, 90_000, 'every run completed through B');
-      } finally {
-        clearInterval(tick);
-      }
+      await killHard(a.child);
+      await advancing(fake, () => until(async () => {
+        const page = await call(cb, 'list_runs', { limit: 100, status: 'completed' });
+        return (page['runs'] as unknown[]).length === 50;
+      }, 90_000, 'every run completed through B'));
       for (const r of runs.slice(0, 4)) assert.deepEqual((await call(cb, 'get_run', { provider: r.provider, run_id: r.id }))['output'], r.provider === 'looply' ? { done: 1 } : { summary: 'short' });
       assert.equal(fake.triggers.length, 25, 'zero second starts (Looply)');
       assert.equal(fake.calls['POST triggerworkflow'], 25);
@@ -90,8 +85,7 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
       assert.match(b.stderr(), /run cortex\/\S+ adopted from/, 'Cortex runs were still in flight when A died');
       await cb.close();
     } finally {
-      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-      await stopServer(b.child);
+      await stopReplicas(a, b);
     }
   });
 
@@ -113,16 +107,10 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
       const linked = async (): Promise<number> => Number((await db2.query(`SELECT count(*) AS n FROM mcp_tasks WHERE task_id = ANY($1) AND run_id IS NOT NULL`, [[looplyTask, localTask]])).rows[0].n);
       await until(async () => (await linked()) === 2, 10_000, 'both tasks to have started their runs');
       assert.equal((await client.experimental.tasks.getTask(looplyTask)).status, 'working');
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('close', r));
+      await killHard(a.child);
       target = b.url;
-      const tick = setInterval(() => fake.advance(1), 300);
       const ended = async (id: string): Promise<boolean> => ['completed', 'failed'].includes((await client.experimental.tasks.getTask(id)).status);
-      try {
-        await until(async () => (await ended(looplyTask)) && (await ended(localTask)), 60_000, 'both tasks to end through B');
-      } finally {
-        clearInterval(tick);
-      }
+      await advancing(fake, () => until(async () => (await ended(looplyTask)) && (await ended(localTask)), 60_000, 'both tasks to end through B'));
       assert.equal((await client.experimental.tasks.getTask(looplyTask)).status, 'completed');
       const done = await client.experimental.tasks.getTaskResult(looplyTask, CallToolResultSchema);
       assert.equal(done.structuredContent?.['status'], 'completed');
@@ -136,8 +124,7 @@ describe('replicas sharing PostgreSQL', { skip: skip ?? false }, () => {
     } finally {
       await db2.end();
       await client.close().catch(() => {});
-      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-      await stopServer(b.child);
+      await stopReplicas(a, b);
     }
   });
 

@@ -7,7 +7,8 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { LATEST_PROTOCOL_VERSION, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, WF, writeFiles } from '../helpers/harness.js';
-import { startHttpServer, stopServer } from '../helpers/http.js';
+import { killHard, startHttpServer, stopReplicas } from '../helpers/http.js';
+import { advancing } from '../helpers/looply.js';
 import { createTestDatabase, pgUnavailable, type TestDatabase } from '../helpers/pg.js';
 
 const skip = await pgUnavailable();
@@ -115,22 +116,14 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       const localLast = (await callUntilProgress(a.url, inSession, 2, 'local_slow', { ms: 30_000, steps: 3 })).last;
       assert.equal(fake.triggers.length, triggers + 1);
       await new Promise((r) => setTimeout(r, 300)); // the calls' links are written after their first progress
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('close', r));
+      await killHard(a.child);
 
       const resume = (last: string) => fetch(b.url, { headers: { ...inSession, accept: 'text/event-stream', 'last-event-id': last } });
       const looplyStream = await resume(looplyLast);
       assert.equal(looplyStream.status, 200);
       const localStream = await resume(localLast);
       assert.equal(localStream.status, 200);
-      const tick = setInterval(() => fake.advance(1), 300);
-      let looplyEvents: SseEvent[];
-      let localEvents: SseEvent[];
-      try {
-        [looplyEvents, localEvents] = await Promise.all([readEvents(looplyStream, answerTo(1), 60_000), readEvents(localStream, answerTo(2), 60_000)]);
-      } finally {
-        clearInterval(tick);
-      }
+      const [looplyEvents, localEvents] = await advancing(fake, () => Promise.all([readEvents(looplyStream, answerTo(1), 60_000), readEvents(localStream, answerTo(2), 60_000)]));
       const looply = resultOf(looplyEvents, 1);
       assert.equal(looply['status'], 'completed');
       assert.deepEqual(looply['output'], { done: 1 });
@@ -142,8 +135,7 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       // lease lapsed): which one comes first is timing; both answer the calls when their runs end.
       assert.match(b.stderr(), /took over [12] call\(s\) in flight/);
     } finally {
-      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-      await stopServer(b.child);
+      await stopReplicas(a, b);
     }
   });
   it("wait_for_run in flight on a replica that dies, for a run another replica owns: answered through a live replica when that run ends", { timeout: 90_000 }, async () => {
@@ -158,25 +150,17 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       const onA = await openSession(a.url);
       const waiting = await callUntilProgress(a.url, onA, 7, 'wait_for_run', { provider: 'looply', run_id: runId, timeout_seconds: 60 });
       await new Promise((r) => setTimeout(r, 300));
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('close', r));
+      await killHard(a.child);
       const resumed = await fetch(b.url, { headers: { ...onA, accept: 'text/event-stream', 'last-event-id': waiting.last } });
       assert.equal(resumed.status, 200);
-      const tick = setInterval(() => fake.advance(1), 300);
-      let events: SseEvent[];
-      try {
-        events = await readEvents(resumed, answerTo(7), 60_000);
-      } finally {
-        clearInterval(tick);
-      }
+      const events = await advancing(fake, () => readEvents(resumed, answerTo(7), 60_000));
       const waited = resultOf(events, 7);
       assert.equal(waited['status'], 'completed');
       assert.deepEqual(waited['output'], { done: 1 });
       assert.equal(fake.triggers.length, triggers, 'nothing started again');
       assert.match(b.stderr(), /took over 1 call\(s\) in flight on a stopped server, waiting on runs it did not own/);
     } finally {
-      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-      await stopServer(b.child);
+      await stopReplicas(a, b);
     }
   });
   it('an SDK client whose call was in flight on the killed replica gets its result by resuming on another (the balancer\'s view)', { timeout: 90_000 }, async () => {
@@ -193,22 +177,14 @@ describe('a call in flight on a replica that dies', { skip: skip ?? false }, () 
       await firstProgress;
       await new Promise((r) => setTimeout(r, 300));
       target = b.url;
-      a.child.kill('SIGKILL');
-      await new Promise((r) => a.child.once('close', r));
-      const tick = setInterval(() => fake.advance(1), 300);
-      let result: CallToolResult;
-      try {
-        result = await call;
-      } finally {
-        clearInterval(tick);
-      }
+      await killHard(a.child);
+      const result = await advancing(fake, () => call);
       assert.equal(result.structuredContent?.['status'], 'completed');
       assert.deepEqual(result.structuredContent?.['output'], { done: 1 });
       assert.equal(fake.triggers.length, triggers + 1, 'exactly one trigger');
     } finally {
       await client.close().catch(() => {});
-      if (a.child.exitCode === null && a.child.signalCode === null) a.child.kill('SIGKILL');
-      await stopServer(b.child);
+      await stopReplicas(a, b);
     }
   });
 });

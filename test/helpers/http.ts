@@ -25,3 +25,17 @@ export async function stopServer(child: ChildProcess): Promise<number | null> {
   child.kill('SIGTERM');
   return new Promise((r) => child.on('close', r));
 }
+
+/** Kills a server as a crash would (SIGKILL) and waits until it is gone; a server already gone is left be. */
+export async function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const gone = new Promise((r) => child.once('close', r));
+  child.kill('SIGKILL');
+  await gone;
+}
+
+/** After a test that kills replica `a`: `a` is gone (killed now if the test ended first) and `b` stopped. */
+export async function stopReplicas(a: { child: ChildProcess }, b: { child: ChildProcess }): Promise<void> {
+  await killHard(a.child);
+  await stopServer(b.child);
+}

@@ -20,3 +20,13 @@ export function looplyFake(cleanUp: () => Promise<void>): { fake: FakeLooply; en
   });
   return { fake, env: () => ({ LOOPLY_API_KEY: fake.key, LOOPLY_BASE_URL: fake.url }) };
 }
+
+/** Runs `body` while the Looply fake's runs move on a step every 300 ms. */
+export async function advancing<T>(fake: FakeLooply, body: () => Promise<T>): Promise<T> {
+  const tick = setInterval(() => fake.advance(1), 300);
+  try {
+    return await body();
+  } finally {
+    clearInterval(tick);
+  }
+}

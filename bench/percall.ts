@@ -19,7 +19,7 @@ import { directEcho, round32, startLleverageFake } from './sync-load.js';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { root } from './report.js';
 
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const NOOP = "export default { name: 'Noop', version: 1, input: { type: 'object', properties: { x: { type: 'integer' } } }, run: (i) => ({ x: i.x ?? 0 }) };";
 const flags = (process.env['PERCALL_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const part = process.env['PERCALL_PART'] ?? 'both';

@@ -1,4 +1,4 @@
-// `npm install` in a clone builds dist/ here. When npm links a clone whose dependencies were never
+// `npm install` in a clone builds dist/ here (tsc, then the bundle the bin runs). When npm links a clone whose dependencies were never
 // installed (`npx /path/to/clone`), there is no TypeScript to build with: say so and let the link
 // happen, so the command itself can tell the user to run `npm install` there (instead of npm's
 // bare "exit 127").
@@ -15,4 +15,6 @@ try {
   process.exit(0);
 }
 const build = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
-process.exit(build.status ?? 1);
+if (build.status !== 0) process.exit(build.status ?? 1);
+const bundle = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, stdio: 'inherit' });
+process.exit(bundle.status ?? 1);

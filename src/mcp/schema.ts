@@ -1,25 +1,29 @@
-import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import ajv7 from 'ajv';
+import ajv2019 from 'ajv/dist/2019.js';
+import ajv2020 from 'ajv/dist/2020.js';
+import ajvFormats from 'ajv-formats';
 import { isPlainObject, JSON_DEPTH_MAX, measureJson, stableStringify, type JsonObject } from '../core/json.js';
 import { decodeJsonArgs } from './portable.js';
 
-// ajv ships CommonJS classes; createRequire keeps their constructors typed and callable under NodeNext.
-// Required on first compile, not at import: tools/list needs no validator, and start-up is shorter without.
-const require = createRequire(import.meta.url);
-type AjvClass = typeof import('ajv').default;
+// ajv ships CommonJS: under NodeNext a default import is its module.exports, whose `default` is the class.
+// Imported, not required on first use, so that the bundle shares the SDK's copy of ajv (the SDK
+// loads ajv at start-up anyway); the instances are what cost, and they are built on first use.
+type AjvClass = typeof ajv7.default;
 type Ajv = InstanceType<AjvClass>;
-const CLASSES = { 2020: 'ajv/dist/2020', 2019: 'ajv/dist/2019', 7: 'ajv' } as const;
+const CLASSES = { 2020: ajv2020.default as unknown as AjvClass, 2019: ajv2019.default as unknown as AjvClass, 7: ajv7.default } as const;
 
 const options = { strict: false, allErrors: true, validateSchema: false, useDefaults: true, coerceTypes: false } as const;
 // Built on first use: most processes need one dialect, and each instance costs start-up time.
 const dialects: Partial<Record<keyof typeof CLASSES, Ajv>> = {};
+/** How many Ajv instances this process has built (tests prove they are built on first use). */
+export const ajvInstances = { count: 0 };
 function dialect(d: keyof typeof CLASSES): Ajv {
   const made = dialects[d];
   if (made) return made;
-  const Klass = (require(CLASSES[d]) as { default: AjvClass }).default;
-  const addFormats = (require('ajv-formats') as { default: (ajv: Ajv) => void }).default;
-  const ajv = new Klass(options);
-  addFormats(ajv);
+  const ajv = new CLASSES[d](options);
+  ajvFormats.default(ajv as never);
+  ajvInstances.count++;
   return (dialects[d] = ajv);
 }
 

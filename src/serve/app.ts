@@ -14,7 +14,6 @@ import { startHousekeeping } from '../runs/housekeeping.js';
 import type { SessionStore } from './session-store.js';
 import { followAdoptedCalls } from './call-adoption.js';
 import { openSharedState } from './shared-state.js';
-import { startWebhooks } from './webhooks.js';
 import { openRunStore } from '../runs/store.js';
 import { SafeRunStore, secureStateDir, secureStateFiles } from '../runs/safe-store.js';
 import { RunTracker } from '../runs/tracker.js';
@@ -58,7 +57,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const database = config.state.databaseUrl ? await (await import('../state/database.js')).Database.open({ url: config.state.databaseUrl, poolSize: config.state.poolSize, log }) : null;
   // Webhooks (Leap) need a listener before the providers, which tell the platform its URL.
   const wantsWebhooks = opts.live && config.providers.leap?.enabled && (config.webhooks.publicUrl !== null || config.webhooks.port !== undefined);
-  const webhooks = wantsWebhooks ? await startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
+  // Loaded only here: node:http's module facade alone costs ~15 ms of start-up on Node 22.
+  const webhooks = wantsWebhooks ? await (await import('./webhooks.js')).startWebhooks({ host: config.webhooks.host, port: config.webhooks.port ?? 0, publicUrl: config.webhooks.publicUrl, log }) : null;
   const shared = await openSharedState(database, config.stateDir);
   const { providers, unavailable } = await createProviders(config, log, { webhookBase: webhooks?.base, webhookTokens: shared.webhookTokens, sharedRate: shared.rateBuckets, schemaCache: shared.schemaCache });
   // Runs and snapshots may hold what platforms returned: only this user may read them.

@@ -9,7 +9,7 @@ import { startHttpServer, stopServer } from '../helpers/http.js';
  * Streamable HTTP (started here), serving the bundled example workflows.
  */
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const EXAMPLES = join(root, 'examples/workflows');
 
 export type TransportName = 'stdio' | 'http';

@@ -11,7 +11,7 @@ import { tempDir, until, writeFiles, WF } from '../helpers/harness.js';
 import { stopServer } from '../helpers/http.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const EXAMPLES = join(root, 'examples/workflows');
 
 function cli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): { code: number | null; stdout: string; stderr: string } {
@@ -95,6 +95,23 @@ describe('command line papercuts', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).output.processed, 40);
     assert.doesNotMatch(r.stderr, /MaxListeners|memory leak/);
+  });
+
+  it('the bundled bin serves a workflow that imports workflows-mcp and zod from a folder with no node_modules', () => {
+    const base = tempDir('wm-cli-');
+    const dir = join(base, 'workflows');
+    mkdirSync(dir);
+    writeFiles(dir, {
+      'shout.workflow.mjs': "import { defineWorkflow } from 'workflows-mcp';\nimport { z } from 'zod';\n" +
+        "export default defineWorkflow({ name: 'Shout', version: 1, input: z.object({ word: z.string().min(1) }), run: (i) => ({ loud: i.word.toUpperCase() }) });\n",
+    });
+    const ws = ['--local', dir, '--state-dir', join(base, 'state')];
+    const ok = cli(['call', 'local_shout', '--json', '--input', '{"word": "hi"}', ...ws], {}, base);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(ok.stdout).output, { loud: 'HI' });
+    const bad = cli(['call', 'local_shout', '--json', '--input', '{"word": ""}', ...ws], {}, base);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stdout + bad.stderr, /word/);
   });
 
   it('WORKFLOWS_MCP_HTTP=1 and _PORT serve over HTTP without flags; --stdio still wins', async () => {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const hasCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const cacheDir = (tmp: string): string => join(tmp, `workflows-mcp-compile-cache-${process.getuid?.() ?? 'user'}`);
 

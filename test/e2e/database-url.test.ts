@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 
 /** `serve` with a database URL that cannot be used: what a user sees, and the exit code. */
 function serve(databaseUrl: string): { code: number | null; out: string } {

@@ -11,7 +11,7 @@ import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, writeFiles } from '../helpers/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const N = 10_000;
 /**
  * Generous, for a loaded machine: the issue saw 554 MB for 10,000 Looply workflows while nothing

@@ -11,7 +11,7 @@ import { FakeLooply } from '../fakes/looply/server.js';
 import { tempDir, writeFiles, WF } from '../helpers/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 const MB = 1024 * 1024;
 
 let fake: FakeLooply;

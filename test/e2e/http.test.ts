@@ -58,7 +58,7 @@ describe('Streamable HTTP', () => {
   });
 
   it('refuses to bind beyond loopback without a token', () => {
-    const r = spawnSync(process.execPath, [join(root, 'dist/src/cli/bin.js'), 'serve', '--http', '--host', '0.0.0.0', '--port', '0', '--state-dir', join(tempDir(), 's')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
+    const r = spawnSync(process.execPath, [join(root, 'bin/workflows-mcp.js'), 'serve', '--http', '--host', '0.0.0.0', '--port', '0', '--state-dir', join(tempDir(), 's')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /http\.token: binding to 0\.0\.0\.0 .* needs a token/);
   });

@@ -48,7 +48,7 @@ async function exercise(target: string[]): Promise<void> {
 describe('MCP Inspector CLI', () => {
   it('lists tools, calls one and reads a resource over stdio', async () => {
     const state = join(tempDir(), 'state');
-    await exercise(['node', join(root, 'dist/src/cli/bin.js'), 'serve', '--local', join(root, 'examples/workflows'), '--state-dir', state]);
+    await exercise(['node', join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(root, 'examples/workflows'), '--state-dir', state]);
   });
 
   it('does the same over Streamable HTTP with a bearer token', async () => {

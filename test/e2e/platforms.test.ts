@@ -36,7 +36,7 @@ describe('the built bin against the platform fakes', () => {
     writeFileSync(join(dir, 'workflows-mcp.config.json'), JSON.stringify({ providers: { leap: { apiKey: '${LEAP_API_KEY}', workflows: [{ id: 'wkf_e2e00000000000', name: 'Summarize' }] } } }));
     const transport = new StdioClientTransport({
       command: process.execPath, cwd: dir, stderr: 'pipe',
-      args: [join(root, 'dist/src/cli/bin.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
+      args: [join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url, LEAP_API_KEY: leap.key, LEAP_BASE_URL: leap.url },
     });
     let stderr = '';
@@ -63,7 +63,7 @@ describe('the built bin against the platform fakes', () => {
     const dir = tempDir();
     const transport = new StdioClientTransport({
       command: process.execPath, cwd: dir, stderr: 'pipe',
-      args: [join(root, 'dist/src/cli/bin.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
+      args: [join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, CORTEX_API_KEY: cortex.key, CORTEX_BASE_URL: cortex.url },
     });
     let stderr = '';

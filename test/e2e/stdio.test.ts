@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +10,7 @@ import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { tempDir, until, writeFiles, WF } from '../helpers/harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 
 function workspace(): { dir: string; state: string } {
   const base = tempDir('wm-e2e-');
@@ -83,6 +83,22 @@ describe('the built bin over stdio', () => {
 });
 
 describe('the command line', () => {
+  it('checkpoints its journal on a thread of its own (the bundle finds the worker file)', { skip: process.platform !== 'linux' && 'reads /proc' }, async () => {
+    const { client, transport } = await connect(workspace());
+    try {
+      const threads = (): number => readdirSync(`/proc/${transport.pid}/task`).length;
+      assert.equal((await call(client, 'local_echo', { msg: 'warm' }))['status'], 'completed');
+      const before = threads();
+      // 100 journal commits start the thread; each call commits at least once.
+      for (let i = 0; i < 120; i++) await call(client, 'local_echo', { msg: String(i) });
+      await until(() => threads() === before + 1, 5000, 'the checkpoint thread');
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(threads(), before + 1, 'the checkpoint thread is still there (a worker that failed to load exits)');
+    } finally {
+      await client.close();
+    }
+  });
+
   it('prints version and help; unknown flags and commands exit 2', () => {
     assert.match(cli(['--version']).stdout, /^\d+\.\d+\.\d+\n$/);
     const help = cli(['--help']);

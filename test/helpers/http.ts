@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { tempDir, until } from './harness.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'dist/src/cli/bin.js');
+const BIN = join(root, 'bin/workflows-mcp.js');
 
 /** Starts the built server over HTTP on a free port; resolves with its /mcp URL. */
 export async function startHttpServer(args: string[] = [], env: Record<string, string> = {}, workflows = join(root, 'examples/workflows')): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 
 /** Commits between two checkpoints (a run's insert and update are ~11 WAL pages of 4 KB): a WAL of ~2–4 MB. */
 const COMMITS_PER_CHECKPOINT = 100;
@@ -44,6 +44,8 @@ export class WalCheckpointer {
 
   private start(): void {
     try {
+      // Got here, not imported: a server that only lists tools never loads node:worker_threads.
+      const { Worker } = process.getBuiltinModule('node:worker_threads');
       this.worker = new Worker(new URL('./sqlite-checkpoint-worker.js', import.meta.url), { workerData: { path: this.path, shared: this.shared } });
     } catch {
       return this.fallBack();

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -70,6 +69,8 @@ export function executeCommand(def: CommandWorkflow, input: unknown, opts: Execu
     // A process group of its own, so cancel stops the children a script starts, too; and a mark
     // in their environment, for those that leave the group (setsid).
     const mark = randomBytes(12).toString('hex');
+    // Got here, not imported: node:child_process (and the modules it loads) is only for command workflows.
+    const { spawn } = process.getBuiltinModule('node:child_process');
     const child = spawn(resolveProgram(def, base), def.command.slice(1), { cwd, env: { ...process.env, ...def.env, [MARK_VAR]: mark }, stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     const stdout: Buffer[] = [];
     let stdoutBytes = 0;

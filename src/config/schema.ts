@@ -119,7 +119,7 @@ export const ConfigSchema = z.strictObject({
     })
     .default({ waitSeconds: 60, retentionDays: 30, storeOutputMaxBytes: 4 * 1024 * 1024 }),
   files: z.strictObject({ roots: z.array(z.string()).default(['.']), maxBytes: z.number().int().positive().default(26214400) }).default({ roots: ['.'], maxBytes: 26214400 }),
-  http: HttpConfig.default(HttpConfig.parse({})),
+  http: HttpConfig.default(HttpConfig.parse({}, { jitless: true })), // parsed once: no compiled fast path
   webhooks: z
     .strictObject({ publicUrl: z.url().nullable().default(null), host: z.string().min(1).default('127.0.0.1'), port: z.number().int().min(0).max(65535).optional() })
     .default({ publicUrl: null, host: '127.0.0.1' }),

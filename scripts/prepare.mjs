@@ -1,7 +1,7 @@
-// `npm install` in a clone builds dist/ here (tsc, then the bundle the bin runs). When npm links a clone whose dependencies were never
-// installed (`npx /path/to/clone`), there is no TypeScript to build with: say so and let the link
-// happen, so the command itself can tell the user to run `npm install` there (instead of npm's
-// bare "exit 127").
+// `npm install` in a clone builds dist/ here (tsc, then the bundle the bin runs). When npm links
+// a clone whose dependencies were never installed (`npx /path/to/clone`), there is no TypeScript
+// to build with: say so and let the link happen, so the command itself can tell the user to run
+// `npm install` there (instead of npm's bare "exit 127").
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';

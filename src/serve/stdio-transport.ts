@@ -52,7 +52,7 @@ export class StdioLineTransport implements Transport {
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    await new Promise<void>((resolve) => (this.stdout.write(line) ? resolve() : this.stdout.once('drain', resolve)));
+    if (!this.stdout.write(line)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
   }
 
   async close(): Promise<void> {

@@ -18,10 +18,9 @@ type Id = string | number;
  * Puts two guards around a connected transport: malformed `tools/call` requests get one clear
  * answer before the SDK's schema check turns them into a dump, and no outgoing message can grow
  * past MESSAGE_MAX_BYTES (a last resort: results and resources bound their own contents first).
- * `dispatch` wraps what delivers the messages that pass (lean-dispatch.ts).
  */
-export function guardTransport(transport: Transport, log: Logger, dispatch: (deliver: NonNullable<Transport['onmessage']>) => NonNullable<Transport['onmessage']>): void {
-  const deliver = transport.onmessage && dispatch(transport.onmessage);
+export function guardTransport(transport: Transport, log: Logger): void {
+  const deliver = transport.onmessage;
   const send = transport.send.bind(transport);
   transport.onmessage = (message, extra) => {
     const answer = answerMalformedCall(message);

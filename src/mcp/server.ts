@@ -256,7 +256,9 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
         previous?.();
       };
       await server.connect(transport);
-      guardTransport(transport, deps.log, (deliver) => dispatchByKind(server, deliver));
+      // Messages that pass the guards go to the Protocol's handler for their kind (lean-dispatch.ts).
+      if (transport.onmessage) transport.onmessage = dispatchByKind(server, transport.onmessage);
+      guardTransport(transport, deps.log);
       connected = true;
     },
     async close() {

@@ -39,6 +39,12 @@ export interface HttpClientOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
+/** A request's body: JSON text, or a multipart form (undici streams its parts and sets the content type). */
+function bodyOf(o: SendOptions): { body?: string | FormData } {
+  if (o.form) return { body: o.form };
+  return o.json === undefined ? {} : { body: JSON.stringify(o.json) };
+}
+
 export interface SendOptions {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   path: string;
@@ -117,8 +123,7 @@ export class HttpClient {
       const a = await bufferedRequest(this.opts.dispatcher ?? sharedDispatcher(), {
         url: this.url(o), method: o.method, deadlineMs: timeoutMs, signal: o.signal,
         headers: this.headerSets[o.json === undefined ? 'plain' : 'json'],
-        ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
-        ...(o.form ? { body: o.form } : {}), // undici streams the parts and sets the multipart content type
+        ...bodyOf(o),
       });
       return a.status < 400 ? this.parse(o, a.text, a.headers) : this.refused(o, a.status, a.headers, a.text);
     } catch (err) {
@@ -184,8 +189,7 @@ export class HttpClient {
         ...(o.signal ? { signal: o.signal } : {}),
         headersTimeout: timeoutMs, bodyTimeout: idle,
         headers: this.headerSets[o.json === undefined ? 'stream' : 'streamJson'],
-        ...(o.json === undefined ? {} : { body: JSON.stringify(o.json) }),
-        ...(o.form ? { body: o.form } : {}),
+        ...bodyOf(o),
       });
     } catch (err) {
       return this.transportFailure(o, err, (err as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT');

@@ -5,7 +5,7 @@ import type { z } from 'zod';
 import { WorkflowError } from '../core/errors.js';
 import { isPlainObject, type JsonObject } from '../core/json.js';
 import { LEVELS, type Level } from '../core/log.js';
-import { ConfigSchema, LocalConfig, type Config } from './schema.js';
+import { ConfigSchema, LocalConfig, PARSED_ONCE, type Config } from './schema.js';
 
 /** What the command line may say about config; the CLI parses argv into this. */
 export interface ConfigFlags {
@@ -36,23 +36,16 @@ export interface LoadedConfig {
   secrets: string[];
 }
 
-/**
- * Parsed once per process: zod's compiled fast path (a generated function per object schema,
- * built on its first parse) costs more than it saves for one parse: the first load took 4–5 ms
- * with it, ~2 ms without.
- */
-const ONCE = { jitless: true } as const;
-
 /** defaults ← config file ← environment ← flags, then one zod parse. */
 export function loadConfig(input: ConfigInput): LoadedConfig {
   const { file, data } = readConfigFile(input);
   const merged = deepMerge(deepMerge(deepMerge({}, data), fromEnv(input.env, input.cwd)), fromFlags(input.flags, input.cwd));
   if (merged['stateDir'] === undefined) merged['stateDir'] = defaultStateDir(input.env);
-  const parsed = ConfigSchema.safeParse(merged, ONCE);
+  const parsed = ConfigSchema.safeParse(merged, PARSED_ONCE);
   if (!parsed.success) throw configError(parsed.error.issues, file);
   const config = parsed.data;
   // Local workflows are the embedded default: on unless configured off.
-  config.providers.local ??= LocalConfig.parse({ dir: resolve(input.cwd, 'workflows') }, ONCE);
+  config.providers.local ??= LocalConfig.parse({ dir: resolve(input.cwd, 'workflows') }, PARSED_ONCE);
   return { config, file, secrets: collectSecrets(config) };
 }
 

@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { FakeLooply } from '../test/fakes/looply/server.js';
-import { tempDir, writeFiles } from '../test/helpers/harness.js';
+import { BIN, tempDir, writeFiles } from '../test/helpers/harness.js';
 import { FakeMake, type MakeField } from './fake-make.js';
 import { breakdownLine, payloadBreakdown, type PayloadBreakdown } from './payload.js';
 import { STATIC_TOOLS } from '../src/mcp/tools/index.js';
@@ -104,7 +104,7 @@ const makeFigures = OURS_ONLY ? undefined : await peerFigures();
 async function ours(name: string, config: Record<string, unknown>, perWorkflow: number): Promise<Awaited<ReturnType<typeof timeLists>> & { requests: number }> {
   const home = join(dir, name);
   writeFiles(home, { 'workflows-mcp.config.json': JSON.stringify(config) });
-  const client = await connect([join(root, 'bin/workflows-mcp.js'), 'serve', '--config', join(home, 'workflows-mcp.config.json'), '--local', join(home, 'none'), '--state-dir', join(home, 'state'), '--log-level', 'error'], { LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url, HOME: home });
+  const client = await connect([BIN, 'serve', '--config', join(home, 'workflows-mcp.config.json'), '--local', join(home, 'none'), '--state-dir', join(home, 'state'), '--log-level', 'error'], { LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url, HOME: home });
   // Served within 1 s of start-up; the rest of the catalog arrives with list_changed.
   const deadline = Date.now() + 60_000;
   while ((await client.listTools()).tools.filter((t) => t.name.startsWith('looply_')).length < N * perWorkflow && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));

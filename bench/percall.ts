@@ -8,18 +8,14 @@
  * rounds of 32 sync calls give the CPU figures.
  */
 import { readFileSync } from 'node:fs';
-import { once } from 'node:events';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { request } from 'undici';
 import { FakeLleverage } from '../test/fakes/lleverage/server.js';
 import { directEcho, round32, startLleverageFake } from './sync-load.js';
-import { tempDir, writeFiles } from '../test/helpers/harness.js';
-import { root } from './report.js';
+import { BIN, tempDir, writeFiles } from '../test/helpers/harness.js';
 
-const BIN = join(root, 'bin/workflows-mcp.js');
 const NOOP = "export default { name: 'Noop', version: 1, input: { type: 'object', properties: { x: { type: 'integer' } } }, run: (i) => ({ x: i.x ?? 0 }) };";
 const flags = (process.env['PERCALL_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
 const part = process.env['PERCALL_PART'] ?? 'both';

@@ -23,10 +23,9 @@ import { pathToFileURL } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
-import { tempDir, writeFiles } from '../test/helpers/harness.js';
+import { BIN, tempDir, writeFiles } from '../test/helpers/harness.js';
 import { directEcho, round32, startLleverageFake } from './sync-load.js';
 
-const BIN = join(root, 'bin/workflows-mcp.js');
 const MINIMAL = join(root, 'dist/bench/minimal-server.js');
 const MINIMAL_PROXY = join(root, 'dist/bench/minimal-proxy.js');
 const NOOP = "export default { name: 'Noop', version: 1, input: { type: 'object', properties: { x: { type: 'integer' } } }, run: (i) => ({ x: i.x ?? 0 }) };";

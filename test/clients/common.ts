@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tempDir } from '../helpers/harness.js';
+import { BIN, ROOT, tempDir } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 
 /**
  * What every framework suite drives: the built bin over stdio (the framework spawns it) or over
  * Streamable HTTP (started here), serving the bundled example workflows.
  */
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
-const EXAMPLES = join(root, 'examples/workflows');
+const EXAMPLES = join(ROOT, 'examples/workflows');
 
 export type TransportName = 'stdio' | 'http';
 
@@ -48,7 +46,7 @@ export interface ValidCase {
   output: Record<string, unknown>;
 }
 
-/** Valid input for the shapes converters get wrong: a oneOf of objects (root and nested), $ref, enums, date-time, defaults. */
+/** Valid input for the shapes converters get wrong: a oneOf of objects (ROOT and nested), $ref, enums, date-time, defaults. */
 export const VALID: ValidCase[] = [
   { tool: 'local_send_notice', args: { channel: 'sms', phone: '+31612345678', text: 'Running late' }, output: { channel: 'sms', preview: 'Running late' } },
   { tool: 'local_send_notice', args: { channel: 'email', to: 'ada@example.com', subject: 'Minutes' }, output: { channel: 'email', to: 'ada@example.com' } },

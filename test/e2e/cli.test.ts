@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { tempDir, until, writeFiles, WF } from '../helpers/harness.js';
+import { BIN, ROOT, tempDir, until, writeFiles, WF } from '../helpers/harness.js';
 import { stopServer } from '../helpers/http.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
-const EXAMPLES = join(root, 'examples/workflows');
+const EXAMPLES = join(ROOT, 'examples/workflows');
 
 function cli(args: string[], env: Record<string, string> = {}, cwd = tempDir()): { code: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd, env: { PATH: process.env['PATH'] ?? '', HOME: tempDir(), ...env } });

@@ -2,13 +2,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import * as nodeModule from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { tempDir } from '../helpers/harness.js';
+import { BIN, tempDir } from '../helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
 const hasCache = typeof (nodeModule as { enableCompileCache?: unknown }).enableCompileCache === 'function';
 const cacheDir = (tmp: string): string => join(tmp, `workflows-mcp-compile-cache-${process.getuid?.() ?? 'user'}`);
 

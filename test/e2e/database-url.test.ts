@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { tempDir } from '../helpers/harness.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
+import { BIN, ROOT, tempDir } from '../helpers/harness.js';
 
 /** `serve` with a database URL that cannot be used: what a user sees, and the exit code. */
 function serve(databaseUrl: string): { code: number | null; out: string } {
-  const r = spawnSync(process.execPath, [BIN, 'serve', '--http', '--port', '0', '--local', join(root, 'examples/workflows'), '--state-dir', tempDir()], {
+  const r = spawnSync(process.execPath, [BIN, 'serve', '--http', '--port', '0', '--local', join(ROOT, 'examples/workflows'), '--state-dir', tempDir()], {
     encoding: 'utf8', timeout: 60_000,
     env: { PATH: process.env['PATH'] ?? '', HOME: tempDir(), WORKFLOWS_MCP_DATABASE_URL: databaseUrl },
   });
@@ -27,7 +23,7 @@ describe('a database URL that cannot be used (the built bin)', () => {
   });
 
   it('not a postgres:// URL: exit 2 naming the field', () => {
-    const { code, out } = serve('mysql://root:pw@127.0.0.1/x');
+    const { code, out } = serve('mysql://ROOT:pw@127.0.0.1/x');
     assert.equal(code, 2, out);
     assert.match(out, /state\.databaseUrl: expected a postgres:\/\/ URL/);
     assert.doesNotMatch(out, /:pw@/);

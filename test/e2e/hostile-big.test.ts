@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { ToolListChangedNotificationSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
-import { tempDir, writeFiles } from '../helpers/harness.js';
+import { BIN, tempDir, writeFiles } from '../helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
 const N = 10_000;
 /**
  * Generous, for a loaded machine: the issue saw 554 MB for 10,000 Looply workflows while nothing
@@ -142,7 +139,6 @@ describe('a platform with 10,000 workflows (#15: listed while it is read, memory
     }
   });
 });
-
 
 describe('a 50 MB output (#15: measured and cut without building its JSON text)', () => {
   it('the call answers with the note, the run resource with 4 MB, and the server grows by about the output once, not five times', async () => {

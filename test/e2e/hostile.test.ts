@@ -1,17 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { FakeLooply } from '../fakes/looply/server.js';
-import { tempDir, writeFiles, WF } from '../helpers/harness.js';
+import { BIN, tempDir, writeFiles, WF } from '../helpers/harness.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
 const MB = 1024 * 1024;
 
 let fake: FakeLooply;

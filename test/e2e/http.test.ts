@@ -3,16 +3,14 @@ import { spawnSync } from 'node:child_process';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { CallToolResultSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { tempDir, until, writeFiles } from '../helpers/harness.js';
+import { BIN, tempDir, until, writeFiles } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const TOKEN = 'a-long-test-token-0123456789';
 const INIT = { jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'raw', version: '1' } } };
 const HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -58,7 +56,7 @@ describe('Streamable HTTP', () => {
   });
 
   it('refuses to bind beyond loopback without a token', () => {
-    const r = spawnSync(process.execPath, [join(root, 'bin/workflows-mcp.js'), 'serve', '--http', '--host', '0.0.0.0', '--port', '0', '--state-dir', join(tempDir(), 's')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
+    const r = spawnSync(process.execPath, [BIN, 'serve', '--http', '--host', '0.0.0.0', '--port', '0', '--state-dir', join(tempDir(), 's')], { encoding: 'utf8', env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
     assert.equal(r.status, 2);
     assert.match(r.stderr, /http\.token: binding to 0\.0\.0\.0 .* needs a token/);
   });

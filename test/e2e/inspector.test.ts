@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { tempDir } from '../helpers/harness.js';
+import { BIN, ROOT, tempDir } from '../helpers/harness.js';
 import { startHttpServer, stopServer } from '../helpers/http.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const INSPECTOR = join(root, 'node_modules/@modelcontextprotocol/inspector-cli/build/index.js');
+const INSPECTOR = join(ROOT, 'node_modules/@modelcontextprotocol/inspector-cli/build/index.js');
 const TOKEN = 'inspector-test-token-0123456789';
 
 /** Runs the MCP Inspector CLI (from test/: it looks for ../package.json relative to its cwd). */
 function inspector(args: string[]): Promise<{ code: number | null; out: unknown; raw: string }> {
   return new Promise((res) => {
-    const child = spawn(process.execPath, [INSPECTOR, ...args], { cwd: join(root, 'test'), env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
+    const child = spawn(process.execPath, [INSPECTOR, ...args], { cwd: join(ROOT, 'test'), env: { PATH: process.env['PATH'] ?? '', HOME: tempDir() } });
     let raw = '';
     child.stdout.on('data', (d: Buffer) => (raw += d.toString()));
     child.stderr.on('data', (d: Buffer) => (raw += d.toString()));
@@ -48,7 +46,7 @@ async function exercise(target: string[]): Promise<void> {
 describe('MCP Inspector CLI', () => {
   it('lists tools, calls one and reads a resource over stdio', async () => {
     const state = join(tempDir(), 'state');
-    await exercise(['node', join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(root, 'examples/workflows'), '--state-dir', state]);
+    await exercise(['node', BIN, 'serve', '--local', join(ROOT, 'examples/workflows'), '--state-dir', state]);
   });
 
   it('does the same over Streamable HTTP with a bearer token', async () => {

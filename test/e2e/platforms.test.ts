@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -10,9 +9,7 @@ import { cortexFixtures } from '../fakes/cortex/fixtures.js';
 import { FakeCortex } from '../fakes/cortex/server.js';
 import { FakeLeap } from '../fakes/leap/server.js';
 import { FakeLooply } from '../fakes/looply/server.js';
-import { tempDir } from '../helpers/harness.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+import { BIN, tempDir } from '../helpers/harness.js';
 
 let looply: FakeLooply;
 let leap: FakeLeap;
@@ -36,7 +33,7 @@ describe('the built bin against the platform fakes', () => {
     writeFileSync(join(dir, 'workflows-mcp.config.json'), JSON.stringify({ providers: { leap: { apiKey: '${LEAP_API_KEY}', workflows: [{ id: 'wkf_e2e00000000000', name: 'Summarize' }] } } }));
     const transport = new StdioClientTransport({
       command: process.execPath, cwd: dir, stderr: 'pipe',
-      args: [join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
+      args: [BIN, 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url, LEAP_API_KEY: leap.key, LEAP_BASE_URL: leap.url },
     });
     let stderr = '';
@@ -63,7 +60,7 @@ describe('the built bin against the platform fakes', () => {
     const dir = tempDir();
     const transport = new StdioClientTransport({
       command: process.execPath, cwd: dir, stderr: 'pipe',
-      args: [join(root, 'bin/workflows-mcp.js'), 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
+      args: [BIN, 'serve', '--local', join(dir, 'none'), '--state-dir', join(dir, 'state')],
       env: { PATH: process.env['PATH'] ?? '', HOME: dir, CORTEX_API_KEY: cortex.key, CORTEX_BASE_URL: cortex.url },
     });
     let stderr = '';

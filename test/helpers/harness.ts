@@ -1,12 +1,18 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { CallToolResult, ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { loadConfig, type ConfigFlags } from '../../src/config/load.js';
 import { createMcpServer, type McpConnection } from '../../src/mcp/server.js';
 import { createApp, type App } from '../../src/serve/app.js';
+
+/** The repository (the tests run from dist/test/…). */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+/** The command users run (`bin/workflows-mcp.js`, which loads the bundle): what every end-to-end test and bench spawns. */
+export const BIN = join(ROOT, 'bin/workflows-mcp.js');
 
 export function tempDir(prefix = 'wm-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

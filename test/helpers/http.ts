@@ -1,13 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { tempDir, until } from './harness.js';
-
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
-const BIN = join(root, 'bin/workflows-mcp.js');
+import { join } from 'node:path';
+import { BIN, ROOT, tempDir, until } from './harness.js';
 
 /** Starts the built server over HTTP on a free port; resolves with its /mcp URL. */
-export async function startHttpServer(args: string[] = [], env: Record<string, string> = {}, workflows = join(root, 'examples/workflows')): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
+export async function startHttpServer(args: string[] = [], env: Record<string, string> = {}, workflows = join(ROOT, 'examples/workflows')): Promise<{ url: string; child: ChildProcess; stderr: () => string }> {
   const child = spawn(process.execPath, [BIN, 'serve', '--http', '--port', '0', '--local', workflows, '--state-dir', join(tempDir(), 'state'), ...args], {
     env: { PATH: process.env['PATH'] ?? '', HOME: tempDir(), ...env },
   });
@@ -18,7 +14,6 @@ export async function startHttpServer(args: string[] = [], env: Record<string, s
   if (!url) throw new Error(`server did not start: ${err}`);
   return { url, child, stderr: () => err };
 }
-
 
 export async function stopServer(child: ChildProcess): Promise<number | null> {
   if (child.exitCode !== null) return child.exitCode;

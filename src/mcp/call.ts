@@ -1,5 +1,5 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { whenAborted } from '../core/abort.js';
+import { LocalAbortController, whenAborted } from '../core/abort.js';
 import { internalDetail, publicMessage } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import type { Workflow, WorkflowVersion } from '../providers/types.js';
@@ -58,7 +58,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   // Stops waiting when the call is cancelled or the server stops. Not AbortSignal.any: on this
   // long-lived `stopping` signal it leaves a weak reference per call for the GC to clear.
-  const stopWaiting = new AbortController();
+  const stopWaiting = new LocalAbortController();
   const stop = (): void => stopWaiting.abort();
   if (ctx.signal.aborted || ctx.deps.stopping.aborted) stop();
   ctx.signal.addEventListener('abort', stop, { once: true });

@@ -1,9 +1,11 @@
+import { LocalAbortController } from '../core/abort.js';
 import type { Run, RunUpdate } from './types.js';
 
 /** A run that lives inside this process (a local workflow, a synchronous platform call). */
 export interface InProcessRun {
   run: Run;
-  controller: AbortController;
+  /** Not an AbortController: see LocalAbortController (`realSignal()` for a workflow's own code). */
+  controller: LocalAbortController;
   listeners: Set<(u: RunUpdate) => void>;
 }
 
@@ -25,7 +27,7 @@ export class InProcessRuns {
   private sweeper: NodeJS.Timeout | null = null;
 
   add(run: Run): InProcessRun {
-    const entry: InProcessRun = { run, controller: new AbortController(), listeners: new Set() };
+    const entry: InProcessRun = { run, controller: new LocalAbortController(), listeners: new Set() };
     this.runs.set(run.runId, entry);
     return entry;
   }

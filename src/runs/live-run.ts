@@ -1,3 +1,4 @@
+import type { LocalAbortController } from '../core/abort.js';
 import type { RunStatus, RunUpdate } from '../providers/types.js';
 import { isTerminal } from '../providers/types.js';
 import type { Logger } from '../core/log.js';
@@ -11,7 +12,8 @@ export interface Tracked {
   run: JournalRun;
   fraction: number | null;
   listeners: Set<RunListener>;
-  observing: AbortController;
+  /** Stops the watch (a LocalAbortController: see there why not an AbortController). */
+  observing: LocalAbortController;
   lastMessageWrite: number;
   /** Ends the poller's current wait (after a cancel or resume we want to see the effect soon). */
   wake?: () => void;

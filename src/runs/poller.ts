@@ -1,3 +1,4 @@
+import { LocalAbortController } from '../core/abort.js';
 import type { Clock } from '../core/clock.js';
 import { isWorkflowError } from '../core/errors.js';
 import type { Logger } from '../core/log.js';
@@ -123,12 +124,20 @@ export async function pollRun(o: PollOptions): Promise<void> {
         o.onUpdate({ status: 'unknown', message: `cannot read the run (${(err as Error).message}); still trying` });
       }
     }
-    const nap = new AbortController();
+    // The nap ends early when the run is woken or the watch stops (not AbortSignal.any: a real
+    // composite signal per poll, and `o.signal` is a LocalAbortController's, which it cannot follow).
+    const nap = new LocalAbortController();
+    const endNap = (): void => nap.abort();
     o.onWake?.(() => {
       n = 0; // something changed on purpose: look again soon, then back off anew
       last = 'running';
-      nap.abort();
+      endNap();
     });
-    await delay(o.clock, failures ? pollDelay(n + failures, 'running', o.schedule) : pollDelay(n, last ?? 'running', o.schedule), AbortSignal.any([o.signal, nap.signal]));
+    o.signal.addEventListener('abort', endNap, { once: true });
+    try {
+      await delay(o.clock, failures ? pollDelay(n + failures, 'running', o.schedule) : pollDelay(n, last ?? 'running', o.schedule), nap.signal);
+    } finally {
+      o.signal.removeEventListener('abort', endNap);
+    }
   }
 }

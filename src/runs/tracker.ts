@@ -1,3 +1,4 @@
+import { LocalAbortController } from '../core/abort.js';
 import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
@@ -220,7 +221,7 @@ export class RunTracker {
   }
 
   private track(provider: Provider, run: JournalRun, inserted: Promise<void> = Promise.resolve()): void {
-    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new AbortController(), lastMessageWrite: 0, writes: inserted };
+    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new LocalAbortController(), lastMessageWrite: 0, writes: inserted };
     this.live.set(key(run.provider, run.runId), tracked);
     this.watch(provider, tracked)
       .catch((err: unknown) => {

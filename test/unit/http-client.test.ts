@@ -4,6 +4,7 @@ import { Agent } from 'undici';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { z } from 'zod';
+import { LocalAbortController } from '../../src/core/abort.js';
 import { HttpClient } from '../../src/http/client.js';
 import { ProviderError } from '../../src/http/errors.js';
 import { backoffMs, retryAfterMs } from '../../src/http/retry.js';
@@ -159,6 +160,16 @@ describe('http pipeline', () => {
     } finally {
       await one.close();
     }
+  });
+
+  it('a request in flight stops when the LocalAbortController that runs and polls carry aborts', async () => {
+    setup(silent);
+    const { c } = client({ maxRetries: 0 });
+    const stop = new LocalAbortController();
+    const pending = failure(c.request({ method: 'GET', path: 'slow', schema: Ok, kind: 'read', what: 'read slow', signal: stop.signal }));
+    await new Promise((r) => setTimeout(r, 50));
+    stop.abort();
+    assert.equal((await pending).code, 'aborted');
   });
 
   it('reads Retry-After as seconds or a date; backs off exponentially within a cap', () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createLogger } from '../../src/core/log.js';
@@ -128,6 +128,25 @@ describe('local runs', () => {
     const { final } = await runOnce(dir, 'deaf', {}, async (p, run) => void (await p.cancel(run)));
     assert.equal(final.status, 'cancelled');
     assert.match((await runOnce(dir, 'bigint', {})).final.error as string, /not JSON/);
+  });
+
+  it('a module workflow gets a real AbortSignal as ctx.signal, aborted with the cancel that stops its run', async () => {
+    const dir = tempDir();
+    const seen = join(dir, 'seen.json');
+    writeFiles(dir, {
+      'listens.workflow.mjs': `import { writeFileSync } from 'node:fs';
+export default { name: 'Listens', run: (_i, ctx) => new Promise((resolve) => {
+  const s = ctx.signal;
+  s.addEventListener('abort', () => { writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ real: s instanceof AbortSignal, any: AbortSignal.any([s]).aborted, same: ctx.signal === s, reason: s.reason })); resolve('stopped'); });
+}) };`,
+    });
+    const { final } = await runOnce(dir, 'listens', {}, async (p, run) => {
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(await p.cancel(run), { accepted: true });
+    });
+    assert.equal(final.status, 'cancelled');
+    await until(() => existsSync(seen));
+    assert.deepEqual(JSON.parse(readFileSync(seen, 'utf8')), { real: true, any: true, same: true, reason: { kind: 'cancel', text: 'cancelled by request' } });
   });
 
   it('observing a run this process does not have reports it as lost with the server', async () => {

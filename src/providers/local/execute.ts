@@ -7,7 +7,10 @@ import type { CommandWorkflow, ModuleWorkflow, WorkflowContext } from './definit
 
 export interface ExecuteOptions {
   runId: string;
+  /** Stops the run (this server's own signal, not handed to workflow code). */
   signal: AbortSignal;
+  /** The real AbortSignal a module workflow gets as `ctx.signal`, made when it first reads it. */
+  workflowSignal?: () => AbortSignal;
   progress(message: string, fraction?: number): void;
   log: WorkflowContext['log'];
 }
@@ -30,6 +33,30 @@ function whenAborted(signal: AbortSignal): Promise<never> {
   });
 }
 
+/**
+ * What a module workflow receives: `signal` is made when first read. A class, not an object
+ * literal with a getter: such a literal gets a hidden class of its own per call, which keeps the
+ * call's objects through young-generation GCs.
+ */
+class Context implements WorkflowContext {
+  readonly progress: WorkflowContext['progress'];
+  readonly log: WorkflowContext['log'];
+  readonly runId: string;
+
+  readonly #opts: ExecuteOptions;
+
+  constructor(opts: ExecuteOptions) {
+    this.#opts = opts;
+    this.progress = opts.progress;
+    this.log = opts.log;
+    this.runId = opts.runId;
+  }
+
+  get signal(): AbortSignal {
+    return this.#opts.workflowSignal?.() ?? this.#opts.signal;
+  }
+}
+
 export async function executeModule(def: ModuleWorkflow, input: unknown, opts: ExecuteOptions): Promise<unknown> {
   let value = input;
   if (def.parser) {
@@ -41,7 +68,7 @@ export async function executeModule(def: ModuleWorkflow, input: unknown, opts: E
     }
     value = parsed.data;
   }
-  const ctx: WorkflowContext = { progress: opts.progress, signal: opts.signal, log: opts.log, runId: opts.runId };
+  const ctx = new Context(opts);
   const output = await Promise.race([Promise.resolve().then(() => def.run(value, ctx)), whenAborted(opts.signal)]);
   return toJson(output);
 }

@@ -123,6 +123,7 @@ export class LocalProvider implements Provider {
     const opts = {
       runId: run.runId,
       signal: controller.signal,
+      workflowSignal: () => controller.realSignal(),
       progress: (message: string, fraction?: number) => {
         if (!run.endedAt) this.executions.emit(exec, { message: String(message), ...(typeof fraction === 'number' && Number.isFinite(fraction) ? { fraction: Math.max(0, Math.min(1, fraction)) } : {}) });
       },

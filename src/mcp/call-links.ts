@@ -1,3 +1,4 @@
+import { extend } from '../core/objects.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/log.js';
 
@@ -38,7 +39,7 @@ export function callLink(links: CallLinks, call: Omit<LinkedCall, 'provider' | '
   return {
     onRun(run, timeoutMs = 0) {
       if (recorded || timeoutMs <= 0) return;
-      const linked: LinkedCall = { ...call, provider: run.provider, runId: run.runId, deadline: Date.now() + timeoutMs, budgetMs: timeoutMs };
+      const linked: LinkedCall = extend(call, { provider: run.provider, runId: run.runId, deadline: Date.now() + timeoutMs, budgetMs: timeoutMs });
       recorded = links.link(linked, owner).then(() => true, (err: Error) => (log.warn(`run ${run.runId}: could not record the call waiting on it: ${err.message}`), false));
     },
     done() {

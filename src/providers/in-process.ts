@@ -1,3 +1,4 @@
+import { extend } from '../core/objects.js';
 import { LocalAbortController } from '../core/abort.js';
 import type { Run, RunUpdate } from './types.js';
 
@@ -50,7 +51,7 @@ export class InProcessRuns {
   /** Ends a run once (later calls are ignored); its outcome is kept a minute. */
   finish(entry: InProcessRun, update: RunUpdate, endedAt: string): void {
     if (entry.run.endedAt) return;
-    this.emit(entry, { ...update, endedAt });
+    this.emit(entry, extend(update, { endedAt }));
     const r = entry.run;
     if (this.runs.get(r.runId) === entry) this.runs.delete(r.runId);
     this.ended.set(r.runId, { outcome: { status: r.status, output: r.output, error: r.error, endedAt }, at: Date.now() });

@@ -1,3 +1,4 @@
+import { extend } from '../core/objects.js';
 import { WorkflowError } from '../core/errors.js';
 import { parseJsonOr } from '../core/json.js';
 import type { Provider, Run, RunStatus } from '../providers/types.js';
@@ -28,7 +29,7 @@ function decode(cursor: string | undefined): Cursor | null {
 }
 
 function asJournalRun(run: Run): JournalRun {
-  return { ...run, updatedAt: run.endedAt ?? run.createdAt, owner: null, cancelRequested: false, message: null, steps: [], startedBy: null };
+  return extend(run, { updatedAt: run.endedAt ?? run.createdAt, owner: null, cancelRequested: false, message: null, steps: [], startedBy: null });
 }
 
 /**

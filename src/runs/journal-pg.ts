@@ -1,3 +1,4 @@
+import { extend } from '../core/objects.js';
 import { WorkflowError } from '../core/errors.js';
 import type { Run } from '../providers/types.js';
 import type { Database } from '../state/database.js';
@@ -150,7 +151,7 @@ export class PgRunStore implements RunStore {
   }
 
   async signal(s: RunSignal): Promise<void> {
-    const wire: Wire = { ...s, from: this.owner };
+    const wire: Wire = extend(s, { from: this.owner });
     await this.q('SELECT pg_notify($1, $2)', [this.channel, JSON.stringify(wire)]);
   }
 

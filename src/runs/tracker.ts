@@ -1,3 +1,4 @@
+import { extend } from '../core/objects.js';
 import { LocalAbortController } from '../core/abort.js';
 import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
@@ -87,7 +88,7 @@ export class RunTracker {
    * writes, its updates follow it.
    */
   async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
-    const journaled: JournalRun = { ...run, updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy };
+    const journaled: JournalRun = extend(run, { updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy });
     const inserted = this.journal.insert(run, journaled);
     this.track(provider, journaled, inserted);
     this.emit(journaled, true, undefined);

@@ -1,3 +1,4 @@
+import { extend } from '../../core/objects.js';
 import { z } from 'zod';
 import { RUN_STATUSES } from '../../providers/types.js';
 import { listHistory } from '../../runs/history.js';
@@ -94,7 +95,7 @@ export const listRuns = defineTool({
   async handler(args, ctx) {
     return resultOrError(async () => {
       const page = await listHistory(ctx.deps.tracker, ctx.deps.tracker.providers, { provider: args.provider, workflowId: args.workflow_id, status: args.status as never, origin: args.origin, limit: args.limit, cursor: args.cursor, startedBy: ownerFilter(ctx.principal), platformHistory: ctx.principal.admin }, ctx.signal);
-      const runs = page.runs.map((r) => ({ ...toListedEnvelope(r), started_by: r.startedBy }));
+      const runs = page.runs.map((r) => extend(toListedEnvelope(r), { started_by: r.startedBy }));
       const lines = runs.map((r) => `${r.run_id}  ${r.provider}/${r.workflow_id}${r.version ? ` v${r.version}` : ''}  ${r.status}  ${r.started_at ?? ''}`);
       const text = runs.length ? `${lines.join('\n')}${page.nextCursor ? `\n(more: pass cursor "${page.nextCursor}")` : ''}` : 'No runs match.';
       return { structuredContent: { runs, next_cursor: page.nextCursor }, content: [{ type: 'text', text }] };

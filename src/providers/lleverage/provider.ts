@@ -1,3 +1,4 @@
+import { openCopy } from '../../core/objects.js';
 import { FormData } from 'undici';
 import { z } from 'zod';
 import { WorkflowError } from '../../core/errors.js';
@@ -79,7 +80,7 @@ export class LleverageProvider implements Provider {
     }
     let json: Record<string, unknown> | null = null;
     if (!form) {
-      json = { ...input };
+      json = openCopy(input);
       for (const [name] of specs) if (json[name] === undefined) json[name] = null;
     }
     const now = new Date().toISOString();
@@ -125,7 +126,7 @@ export class LleverageProvider implements Provider {
 
 /** What the journal keeps of a multipart input: the fields, and each file given as a name only. */
 function describeInput(input: Record<string, unknown>, specs: readonly Field[]): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...input };
+  const out: Record<string, unknown> = openCopy(input);
   for (const [f, spec] of specs) {
     if (spec.type !== 'file' || input[f] === undefined || input[f] === null) continue;
     out[f] = typeof input[f] === 'string' && !(input[f] as string).startsWith('data:') ? input[f] : '(file content)';

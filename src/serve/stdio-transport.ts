@@ -16,7 +16,7 @@ const TRAILING_ID = new RegExp(`"id"\\s*:\\s*${VALUE}\\s*\\}\\s*$`);
  * MCP over stdin/stdout, one JSON-RPC message per line. Unlike the SDK's transport, a line over
  * STDIO_MESSAGE_MAX does not stop the server: it is skipped to its end, the request is answered
  * with a JSON-RPC error (its id is read from the line's first and last bytes), and the next line
- * is read as usual. stdout carries protocol frames only.
+ * is read as usual. stdout carries protocol frames only; a turn's answers share one write.
  */
 export class StdioLineTransport implements Transport {
   onclose?: () => void;
@@ -27,6 +27,9 @@ export class StdioLineTransport implements Transport {
   private oversized: { head: Buffer; tail: Buffer; bytes: number } | null = null;
   private started = false;
   private closed = false;
+  /** Answers waiting for the end of this turn, and the promise their senders wait on. */
+  private answers: string[] = [];
+  private answersWritten: Promise<void> | null = null;
 
   constructor(
     private readonly stdin: NodeJS.ReadableStream = process.stdin,
@@ -43,20 +46,43 @@ export class StdioLineTransport implements Transport {
   }
 
   /**
-   * One write per message, never several messages coalesced into one write: the SDK client reads
-   * every line of a chunk at once, handles a progress notification a promise job later and an
-   * answer at once — so a call's last progress read in the same chunk as its answer is dropped
-   * ("unknown token"). Coalescing the lines of a turn saved a little CPU and lost the last steps'
-   * progress under load.
+   * Answers sent in one turn of the event loop leave in one write at its end (32 calls answered
+   * together: one syscall, not 32). A notification is always a write of its own, after the
+   * answers queued before it: the SDK client reads every line of a chunk at once, handles a
+   * progress notification a promise job later and an answer at once, so a call's progress
+   * read in the same chunk as its answer would be dropped ("unknown token"). Coalescing
+   * notifications with answers lost the last steps' progress under load.
    */
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.closed) return;
     const line = `${JSON.stringify(message)}\n`;
-    if (!this.stdout.write(line)) await new Promise<void>((resolve) => this.stdout.once('drain', resolve));
+    if ('id' in message && ('result' in message || 'error' in message)) {
+      this.answers.push(line);
+      this.answersWritten ??= new Promise((resolve) => setImmediate(() => resolve(this.writeAnswers())));
+      return this.answersWritten;
+    }
+    this.writeAnswers();
+    await this.write(line);
+  }
+
+  /** Writes the answers queued so far, in one write; resolves once stdout can take more. */
+  private writeAnswers(): Promise<void> {
+    this.answersWritten = null;
+    if (this.answers.length === 0) return Promise.resolve();
+    const text = this.answers.length === 1 ? this.answers[0]! : this.answers.join('');
+    this.answers = [];
+    return this.write(text);
+  }
+
+  /** Writes now (stream order is send order); the promise waits only while stdout is full. */
+  private write(text: string): Promise<void> {
+    if (this.stdout.write(text)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.stdout.once('drain', resolve));
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    void this.writeAnswers();
     this.closed = true;
     this.stdin.off('data', this.onData);
     this.stdin.off('error', this.onStreamError);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { PassThrough, Writable } from 'node:stream';
 import { describe, it } from 'node:test';
-import { JSONRPCMessageSchema } from '@modelcontextprotocol/sdk/types.js';
+import { JSONRPCMessageSchema, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainMessage, StdioLineTransport } from '../../src/serve/stdio-transport.js';
 
 const plain: unknown[] = [
@@ -50,26 +50,48 @@ describe('stdio transport: messages checked without zod', () => {
   });
 });
 
-describe('stdio transport: one write per message', () => {
+/** A stdout that records each write (a writev is one write of several chunks). */
+function recordingStdout(): { out: Writable; writes: string[] } {
+  const writes: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      writes.push(chunk.toString());
+      done();
+    },
+    writev(chunks, done) {
+      writes.push(chunks.map((c) => String(c.chunk)).join(''));
+      done();
+    },
+  });
+  return { out, writes };
+}
+
+describe('stdio transport: writes', () => {
+  const answer = (id: number): JSONRPCMessage => ({ jsonrpc: '2.0', id, result: {} });
+  const line = (m: JSONRPCMessage): string => `${JSON.stringify(m)}\n`;
+  const progress = (token: number): JSONRPCMessage => ({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: token, progress: 1 } });
+
   it('a progress notification and the answer sent in the same turn leave in separate writes, in order', async () => {
     // An SDK client drops a progress notification it reads in the same chunk as its call's answer.
-    const writes: string[][] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        writes.push([chunk.toString()]);
-        done();
-      },
-      writev(chunks, done) {
-        writes.push(chunks.map((c) => String(c.chunk)));
-        done();
-      },
-    });
+    const { out, writes } = recordingStdout();
     const t = new StdioLineTransport(new PassThrough(), out);
     await t.start();
-    const progress = { jsonrpc: '2.0' as const, method: 'notifications/progress', params: { progressToken: 1, progress: 1 } };
-    await Promise.all([t.send(progress), t.send({ jsonrpc: '2.0', id: 1, result: {} })]);
+    await Promise.all([t.send(progress(1)), t.send(answer(1))]);
     await new Promise((r) => setImmediate(r));
-    assert.deepEqual(writes, [[`${JSON.stringify(progress)}\n`], ['{"jsonrpc":"2.0","id":1,"result":{}}\n']]);
+    assert.deepEqual(writes, [line(progress(1)), line(answer(1))]);
     await t.close();
+  });
+
+  it("a turn's answers leave in one write at its end; a notification goes alone, after the answers sent before it", async () => {
+    const { out, writes } = recordingStdout();
+    const t = new StdioLineTransport(new PassThrough(), out);
+    await t.start();
+    const sent = [t.send(answer(1)), t.send(progress(2)), t.send(answer(2)), t.send(answer(3))];
+    assert.deepEqual(writes, [line(answer(1)), line(progress(2))], 'the notification flushed the answer queued before it');
+    await Promise.all(sent);
+    assert.deepEqual(writes, [line(answer(1)), line(progress(2)), line(answer(2)) + line(answer(3))]);
+    void t.send(answer(4));
+    await t.close();
+    assert.equal(writes.at(-1), line(answer(4)), 'an answer still queued is written on close');
   });
 });

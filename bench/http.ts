@@ -9,6 +9,7 @@
  * `http.maxConcurrentPerClient` is raised to 10,000: its default (1,000 calls at once per
  * principal, and every session here is the same local user) would refuse 4,000 of them with
  * 429 by design. Writes bench/results/http.json and its table in bench/README.md.
+ * `BENCH_SERVER_NODE_OPTIONS` goes to the server as NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
  */
 import { header, report, root } from './report.js';
 import { spawn } from 'node:child_process';
@@ -62,7 +63,8 @@ writeFiles(dir, {
   'wf/hold.workflow.mjs': "export default { name: 'Hold', input: { type: 'object' }, run: () => new Promise((r) => setTimeout(() => r({ ok: true }), 3000)) };",
   'workflows-mcp.config.json': JSON.stringify({ http: { maxConcurrentPerClient: 10_000 } }),
 });
-const s = await startHttpServer(['--log-level', 'error', '--config', join(dir, 'workflows-mcp.config.json')], {}, join(dir, 'wf'));
+const nodeOptions = process.env['BENCH_SERVER_NODE_OPTIONS'];
+const s = await startHttpServer(['--log-level', 'error', '--config', join(dir, 'workflows-mcp.config.json')], nodeOptions ? { NODE_OPTIONS: nodeOptions } : {}, join(dir, 'wf'));
 const pid = s.child.pid!;
 try {
   const idle = await phase(s.url, pid, 'local_noop', 1, 200); // warm-up, and the idle /healthz floor

@@ -14,8 +14,7 @@
  * measures the cold start alone and only prints it (nothing written), for iterating on start-up.
  */
 import { header, report, root } from './report.js';
-import { execFileSync, spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';

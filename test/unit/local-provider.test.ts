@@ -137,7 +137,7 @@ describe('local runs', () => {
       'listens.workflow.mjs': `import { writeFileSync } from 'node:fs';
 export default { name: 'Listens', run: (_i, ctx) => new Promise((resolve) => {
   const s = ctx.signal;
-  s.addEventListener('abort', () => { writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ real: s instanceof AbortSignal, any: AbortSignal.any([s]).aborted, same: ctx.signal === s, reason: s.reason })); resolve('stopped'); });
+  s.addEventListener('abort', () => { writeFileSync(${JSON.stringify(seen)}, JSON.stringify({ real: s instanceof AbortSignal, any: AbortSignal.any([s]).aborted, same: ctx.signal === s, spread: { ...ctx }.signal === s, keys: Object.keys(ctx).sort(), reason: s.reason })); resolve('stopped'); });
 }) };`,
     });
     const { final } = await runOnce(dir, 'listens', {}, async (p, run) => {
@@ -146,7 +146,7 @@ export default { name: 'Listens', run: (_i, ctx) => new Promise((resolve) => {
     });
     assert.equal(final.status, 'cancelled');
     await until(() => existsSync(seen));
-    assert.deepEqual(JSON.parse(readFileSync(seen, 'utf8')), { real: true, any: true, same: true, reason: { kind: 'cancel', text: 'cancelled by request' } });
+    assert.deepEqual(JSON.parse(readFileSync(seen, 'utf8')), { real: true, any: true, same: true, spread: true, keys: ['log', 'progress', 'runId', 'signal'], reason: { kind: 'cancel', text: 'cancelled by request' } });
   });
 
   it('observing a run this process does not have reports it as lost with the server', async () => {

@@ -34,26 +34,31 @@ function whenAborted(signal: AbortSignal): Promise<never> {
 }
 
 /**
- * What a module workflow receives: `signal` is made when first read. A class, not an object
- * literal with a getter: such a literal gets a hidden class of its own per call, which keeps the
- * call's objects through young-generation GCs.
+ * What a module workflow receives. `signal` is made when first read, yet is an own enumerable
+ * property as before (`{ ...ctx }` keeps it): one getter shared by every context. An object
+ * literal with a getter of its own gets a hidden class per call, which kept each call's objects
+ * through young-generation GCs.
  */
 class Context implements WorkflowContext {
+  static readonly #signal: PropertyDescriptor = {
+    enumerable: true,
+    get(this: Context): AbortSignal {
+      return this.#opts.workflowSignal?.() ?? this.#opts.signal;
+    },
+  };
+
+  declare readonly signal: AbortSignal;
   readonly progress: WorkflowContext['progress'];
   readonly log: WorkflowContext['log'];
   readonly runId: string;
-
   readonly #opts: ExecuteOptions;
 
   constructor(opts: ExecuteOptions) {
     this.#opts = opts;
     this.progress = opts.progress;
+    Object.defineProperty(this, 'signal', Context.#signal);
     this.log = opts.log;
     this.runId = opts.runId;
-  }
-
-  get signal(): AbortSignal {
-    return this.#opts.workflowSignal?.() ?? this.#opts.signal;
   }
 }
 

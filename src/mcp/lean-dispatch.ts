@@ -22,7 +22,8 @@ interface ProtocolInternals {
  * The SDK asks zod instead — is it an answer? an error? a request? — three parses per request,
  * two of them failing and building error reports, on a message its transport has already checked
  * against JSONRPCMessageSchema (ours: stdio-transport.ts; the SDK's HTTP transport parses every
- * message it delivers). A message whose kind its keys do not settle goes the SDK's way.
+ * message it delivers). A plain tools/call is answered here (`answerCall`). A message whose kind
+ * its keys do not settle goes the SDK's way.
  * Returns what to call in place of `deliver`, the onmessage the SDK set on `transport`.
  */
 export function dispatchByKind(server: Server, deliver: NonNullable<Transport['onmessage']>): NonNullable<Transport['onmessage']> {
@@ -46,7 +47,7 @@ type CallHandler = (request: ReturnType<typeof CallToolRequestSchema.parse>, ext
  * Registers the tools/call handler as the Protocol does for any method — its request parsed
  * once against CallToolRequestSchema — without the SDK Server's wrapper around tools/call, which
  * parses the request a second time and every result once more. Results are this server's own
- * (envelope.ts), never a client's.
+ * (envelope.ts), never a client's. The same handler answers dispatchByKind's plain calls.
  */
 export function setCallToolHandler(server: Server, handler: CallHandler): void {
   (Protocol.prototype.setRequestHandler as (this: Server, schema: typeof CallToolRequestSchema, h: CallHandler) => void).call(server, CallToolRequestSchema, handler);

@@ -71,11 +71,16 @@ describe('the built bin against the platform fakes', () => {
       const names = (await client.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('cortex_summarize_document_v2') && names.includes('replay_run'), names.join(', '));
       const seen: string[] = [];
+      // Steps 50 ms apart: the SDK client drops a progress it reads in the same chunk as the
+      // call's answer (see stdio-transport.ts), and a client kept off the CPU for more than a
+      // step's time on a busy machine reads the last steps' progress together with the answer.
+      cortex.knobs.stepMs = 50;
       const r = (await client.callTool({ name: 'cortex_summarize_document', arguments: { text: 'hi' } }, undefined, { onprogress: (p) => void seen.push(p.message ?? '') })) as CallToolResult;
       assert.deepEqual((r.structuredContent as { output: unknown }).output, { summary: 'short' });
       for (const step of ['start', 'fetch', 'summarize', 'finish']) assert.ok(seen.some((m) => m.includes(`step "${step}"`)), seen.join('\n'));
       assert.ok(!stderr.includes(cortex.key), 'the key never reaches the log');
     } finally {
+      cortex.knobs.stepMs = 5;
       await client.close();
     }
     assert.deepEqual(cortex.unexpected, []);

@@ -1,6 +1,6 @@
-import { extend } from '../core/objects.js';
 import type { RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../core/log.js';
+import { extend } from '../core/objects.js';
 
 /**
  * A `tools/call` in flight on a stateful HTTP session, waiting on a run: where its answer goes

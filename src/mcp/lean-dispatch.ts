@@ -3,6 +3,7 @@ import { Protocol } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { CallToolRequestSchema, ErrorCode, RELATED_TASK_META_KEY, type CallToolResult, type CreateTaskResult, type JSONRPCMessage, type JSONRPCRequest, type MessageExtraInfo, type ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { LocalAbortController } from '../core/abort.js';
+import { isPlainObject } from '../core/json.js';
 
 /** The SDK 1.32.2 Protocol's own handlers for each kind of message (the version is pinned; the MCP, HTTP and conformance tests cover this path). */
 interface ProtocolInternals {
@@ -55,15 +56,14 @@ export function setCallToolHandler(server: Server, handler: CallHandler): void {
 }
 
 const callHandlers = new WeakMap<Server, CallHandler>();
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** A tools/call that is not about a task, with a name and (if any) object arguments and _meta. */
 function isPlainCall(r: JSONRPCRequest): boolean {
   const params = r.params;
-  if (!isObject(params) || typeof params['name'] !== 'string' || params['task'] !== undefined) return false;
+  if (!isPlainObject(params) || typeof params['name'] !== 'string' || params['task'] !== undefined) return false;
   const args = params['arguments'];
   const meta = params['_meta'];
-  return (args === undefined || isObject(args)) && (meta === undefined || (isObject(meta) && meta[RELATED_TASK_META_KEY] === undefined));
+  return (args === undefined || isPlainObject(args)) && (meta === undefined || (isPlainObject(meta) && meta[RELATED_TASK_META_KEY] === undefined));
 }
 
 /**

@@ -1,5 +1,5 @@
-import { extend } from '../core/objects.js';
 import { LocalAbortController } from '../core/abort.js';
+import { extend } from '../core/objects.js';
 import type { Run, RunUpdate } from './types.js';
 
 /** A run that lives inside this process (a local workflow, a synchronous platform call). */

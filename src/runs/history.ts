@@ -1,6 +1,6 @@
-import { extend } from '../core/objects.js';
 import { WorkflowError } from '../core/errors.js';
 import { parseJsonOr } from '../core/json.js';
+import { extend } from '../core/objects.js';
 import type { Provider, Run, RunStatus } from '../providers/types.js';
 import type { JournalRun } from './journal.js';
 import type { RunTracker } from './tracker.js';

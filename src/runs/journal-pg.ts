@@ -1,5 +1,5 @@
-import { extend } from '../core/objects.js';
 import { WorkflowError } from '../core/errors.js';
+import { extend } from '../core/objects.js';
 import type { Run } from '../providers/types.js';
 import type { Database } from '../state/database.js';
 import { describePgError, isConnectionError } from '../state/pool.js';

@@ -1,8 +1,8 @@
-import { extend } from '../core/objects.js';
 import { LocalAbortController } from '../core/abort.js';
 import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
+import { extend } from '../core/objects.js';
 import { isTerminal, type Provider, type Run, type RunStatus, type RunUpdate, type StartRequest } from '../providers/types.js';
 import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { Nudges } from './signals.js';

@@ -1,5 +1,5 @@
-import { extend } from '../../core/objects.js';
 import { z } from 'zod';
+import { extend } from '../../core/objects.js';
 import { RUN_STATUSES } from '../../providers/types.js';
 import { listHistory } from '../../runs/history.js';
 import { awaitRun } from '../call.js';

@@ -1,9 +1,9 @@
-import { openCopy } from '../../core/objects.js';
 import { FormData } from 'undici';
 import { z } from 'zod';
 import { WorkflowError } from '../../core/errors.js';
 import { randomHex } from '../../core/random.js';
 import type { Logger } from '../../core/log.js';
+import { openCopy } from '../../core/objects.js';
 import { HttpClient } from '../../http/client.js';
 import { ProviderError } from '../../http/errors.js';
 import { kebabSlug } from '../../core/slug.js';

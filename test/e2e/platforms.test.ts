@@ -67,6 +67,7 @@ describe('the built bin against the platform fakes', () => {
     transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
     const client = new Client({ name: 'e2e', version: '1' });
     await client.connect(transport);
+    const stepMs = cortex.knobs.stepMs;
     try {
       const names = (await client.listTools()).tools.map((t) => t.name);
       assert.ok(names.includes('cortex_summarize_document_v2') && names.includes('replay_run'), names.join(', '));
@@ -80,7 +81,7 @@ describe('the built bin against the platform fakes', () => {
       for (const step of ['start', 'fetch', 'summarize', 'finish']) assert.ok(seen.some((m) => m.includes(`step "${step}"`)), seen.join('\n'));
       assert.ok(!stderr.includes(cortex.key), 'the key never reaches the log');
     } finally {
-      cortex.knobs.stepMs = 5;
+      cortex.knobs.stepMs = stepMs;
       await client.close();
     }
     assert.deepEqual(cortex.unexpected, []);

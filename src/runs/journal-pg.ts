@@ -35,12 +35,12 @@ export class PgRunStore implements RunStore {
     return store;
   }
 
-  async insert(run: Run, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
+  async insert(run: Run & Partial<JournalRun>, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
     const v = insertValues(run, owner, now, startedBy);
     await this.q(
-      `INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) ON CONFLICT (provider, run_id) DO NOTHING`,
-      [v['provider'], v['runId'], v['workflowId'], v['version'], v['status'], v['input'], v['output'], v['error'], v['raw'], v['createdAt'], v['startedAt'], v['endedAt'], v['now'], v['owner'], v['startedBy']],
+      `INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by, message, steps, cancel_requested)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) ON CONFLICT (provider, run_id) DO NOTHING`,
+      [v['provider'], v['runId'], v['workflowId'], v['version'], v['status'], v['input'], v['output'], v['error'], v['raw'], v['createdAt'], v['startedAt'], v['endedAt'], v['now'], v['owner'], v['startedBy'], v['message'], v['steps'], v['cancel']],
     );
   }
 

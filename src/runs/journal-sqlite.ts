@@ -55,13 +55,13 @@ export class SqliteRunStore implements RunStore {
     return new SqliteRunStore(db, path);
   }
 
-  async insert(run: Run, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
+  async insert(run: Run & Partial<JournalRun>, owner: string | null, now: string, startedBy: string | null = null): Promise<void> {
     const v = insertValues(run, owner, now, startedBy);
     // Bound by position: SQLite matched each of 15 named parameters by name on every run.
     return this.batch.write(() => this.db
-      .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, run_id) DO NOTHING`)
-      .run(v.provider, v.runId, v.workflowId, v.version, v.status, v.input, v.output, v.error, v.raw, v.createdAt, v.startedAt, v.endedAt, v.now, v.owner, v.startedBy));
+      .prepare(`INSERT INTO runs (provider, run_id, workflow_id, version, status, input, output, error, raw, created_at, started_at, ended_at, updated_at, owner, started_by, message, steps, cancel_requested)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (provider, run_id) DO NOTHING`)
+      .run(v.provider, v.runId, v.workflowId, v.version, v.status, v.input, v.output, v.error, v.raw, v.createdAt, v.startedAt, v.endedAt, v.now, v.owner, v.startedBy, v.message, v.steps, v.cancel));
   }
 
   async update(run: JournalRun, now: string): Promise<void> {

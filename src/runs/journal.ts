@@ -36,8 +36,8 @@ export interface StoreCheck {
  * above this interface — tracker, tools, resources, CLI — is the same for every backend.
  */
 export interface RunStore {
-  /** Records a run once, with the principal that started it; a second insert of the same run changes nothing. */
-  insert(run: Run, owner: string | null, now: string, startedBy?: string | null): Promise<void>;
+  /** Records a run once, with the principal that started it (and, recorded late, its message, steps and cancel request); a second insert of the same run changes nothing. */
+  insert(run: Run & Partial<JournalRun>, owner: string | null, now: string, startedBy?: string | null): Promise<void>;
   /** Writes the run's changing fields. */
   update(run: JournalRun, now: string): Promise<void>;
   get(provider: string, runId: string): Promise<JournalRun | undefined>;
@@ -126,12 +126,14 @@ export function rowToRun(row: Record<string, unknown>): JournalRun {
 }
 
 /** The columns an insert writes, as text (JSON for structured values), named as in both schemas. */
-export function insertValues(run: Run, owner: string | null, now: string, startedBy: string | null = null): Record<string, string | null> {
+export function insertValues(run: Run & Partial<JournalRun>, owner: string | null, now: string, startedBy: string | null = null): Record<string, string | number | null> {
   return {
     startedBy,
     provider: run.provider, runId: run.runId, workflowId: run.workflowId, version: run.version ?? null, status: run.status,
     input: JSON.stringify(run.input ?? null), output: jsonOrNull(run.output), error: run.error, raw: run.raw === undefined ? null : JSON.stringify(run.raw),
     createdAt: run.createdAt, startedAt: run.startedAt, endedAt: run.endedAt, now, owner,
+    // A run recorded late (see LAZY_INSERT_MS) may already have a message, steps, a cancel request.
+    message: run.message ?? null, steps: run.steps?.length ? JSON.stringify(run.steps) : null, cancel: run.cancelRequested ? 1 : 0,
   };
 }
 

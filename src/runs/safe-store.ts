@@ -51,7 +51,7 @@ export class SafeRunStore implements RunStore {
     return out;
   }
 
-  insert(run: Run, owner: string | null, now: string, startedBy?: string | null): Promise<void> {
+  insert(run: Run & Partial<JournalRun>, owner: string | null, now: string, startedBy?: string | null): Promise<void> {
     return this.inner.insert(this.clean(run), owner, now, startedBy);
   }
   update(run: JournalRun, now: string): Promise<void> {

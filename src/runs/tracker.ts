@@ -52,7 +52,7 @@ export class RunTracker {
     this.clock = opts.clock ?? systemClock;
     this.watcher = new RunWatcher(this.clock, opts.log, opts.budgets);
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
-    this.journal = new JournalWrites({ store: opts.store, log: opts.log, live: this.live, closing: () => this.closing, iso: () => this.iso() });
+    this.journal = new JournalWrites({ store: opts.store, log: opts.log, live: this.live, closing: () => this.closing, iso: () => this.iso(), clock: this.clock });
     this.replica = this.replicaHost();
     this.cancels = this.cancelHost();
     this.unsubscribe = [opts.store.onSignal((s) => hearSignal(this.replica, s)), opts.store.onResync(() => this.nudges.all())];
@@ -89,12 +89,10 @@ export class RunTracker {
    */
   async adopt(provider: Provider, run: Run, startedBy: string | null = null): Promise<JournalRun> {
     const journaled: JournalRun = extend(run, { updatedAt: this.iso(), owner: this.owner, cancelRequested: false, message: null, steps: [], startedBy });
-    const inserted = this.journal.insert(run, journaled);
-    this.track(provider, journaled, inserted);
-    this.emit(journaled, true, undefined);
     // Not awaited: this process answers from memory meanwhile, and a caller that subscribes
     // next must not miss the run's first events while a database round trip is under way.
-    void inserted;
+    this.track(provider, journaled, (t) => this.journal.insert(t, !provider.runsOutliveProcess));
+    this.emit(journaled, true, undefined);
     return { ...journaled };
   }
 
@@ -114,6 +112,7 @@ export class RunTracker {
   }
 
   async list(q: RunQuery): Promise<{ runs: JournalRun[]; nextCursor: string | null }> {
+    this.journal.recordAll(); // a run started a moment ago is listed too
     const page = await this.opts.store.list(q);
     return { runs: page.runs.map((r) => this.liveCopy(r.provider, r.runId) ?? r), nextCursor: page.nextCursor };
   }
@@ -214,15 +213,19 @@ export class RunTracker {
     this.closing = true;
     for (const stop of this.unsubscribe) stop();
     await handOver(this.replica, graceMs);
+    this.journal.recordAll();
   }
 
   /** Resolves when every journal write made so far has landed (tests, and before closing the store). */
   async flush(): Promise<void> {
+    this.journal.recordAll();
     await Promise.all([...this.live.values()].map((t) => t.writes));
   }
 
-  private track(provider: Provider, run: JournalRun, inserted: Promise<void> = Promise.resolve()): void {
-    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new LocalAbortController(), lastMessageWrite: 0, writes: inserted };
+  /** Follows a run; `insert` gives its first journal write, which its later writes queue behind. */
+  private track(provider: Provider, run: JournalRun, insert?: (t: Tracked) => Promise<void>): void {
+    const tracked: Tracked = { run: { ...run }, fraction: null, listeners: new Set(), observing: new LocalAbortController(), lastMessageWrite: 0, writes: Promise.resolve() };
+    if (insert) tracked.writes = insert(tracked);
     this.live.set(key(run.provider, run.runId), tracked);
     this.watch(provider, tracked)
       .catch((err: unknown) => {

@@ -5,6 +5,8 @@ import { Redactor } from '../../src/core/redact.js';
 import type { Provider, Run, RunUpdate } from '../../src/providers/types.js';
 import { SqliteRunStore } from '../../src/runs/journal-sqlite.js';
 import { RunTracker } from '../../src/runs/tracker.js';
+import { LAZY_INSERT_MS } from '../../src/runs/journal-writes.js';
+import { systemClock, type Clock } from '../../src/core/clock.js';
 
 const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
 
@@ -29,12 +31,29 @@ function scriptedProvider(outlives = false) {
   return { provider, push: (id: string, u: RunUpdate) => observers.get(id)!(u), cancels };
 }
 
+/** The system clock, except that the journal's lazy-insert window passes only when the test says. */
+function manualClock(): Clock & { fireLazyInsert(): void; lazyInserts(): number } {
+  const windows: Array<() => void> = [];
+  let opened = 0;
+  return {
+    now: () => Date.now(),
+    setTimeout(fn, ms) {
+      if (ms !== LAZY_INSERT_MS) return systemClock.setTimeout(fn, ms);
+      opened++;
+      windows.push(fn);
+      return { cancel: () => void windows.splice(windows.indexOf(fn) >>> 0, 1) };
+    },
+    fireLazyInsert: () => windows.shift()?.(),
+    lazyInserts: () => opened,
+  };
+}
+
 const wf = { provider: 'fake', id: 'w', name: 'W', latest: '1', versions: [{ key: '1', inputSchema: {} }] };
 
 describe('run tracker', () => {
-  it('journals at start, applies updates, ignores anything after the end', async () => {
+  it('journals a platform run at start, applies updates, ignores anything after the end', async () => {
     const journal = SqliteRunStore.open(':memory:');
-    const fake = scriptedProvider();
+    const fake = scriptedProvider(true);
     const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
     const run = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: { a: 1 } });
     assert.equal((await journal.get('fake', run.runId))!.status, 'queued', 'journaled before anyone waits');
@@ -54,9 +73,9 @@ describe('run tracker', () => {
     assert.deepEqual(seen, ['running', 'running', 'completed']);
   });
 
-  it('a run that ends in the turn it started is journaled in one transaction; one that ends later in two (counted)', async () => {
+  it('a platform run that ends in the turn it started is journaled in one transaction; one that ends later in two (counted)', async () => {
     const journal = SqliteRunStore.open(':memory:');
-    const fake = scriptedProvider();
+    const fake = scriptedProvider(true);
     const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
     const before = journal.writes;
     const quick = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
@@ -69,6 +88,55 @@ describe('run tracker', () => {
     await t.wait('fake', slow.runId, { timeoutMs: 5000 });
     assert.deepEqual(journal.writes, { transactions: before.transactions + 3, statements: before.statements + 4 });
     assert.deepEqual([(await journal.get('fake', quick.runId))!.output, (await journal.get('fake', slow.runId))!.output], [{ ok: 1 }, { ok: 2 }]);
+  });
+
+  it(`a run in this process that ends within ${LAZY_INSERT_MS} ms is written once, as it ended; a longer one is inserted then (counted)`, async () => {
+    const journal = SqliteRunStore.open(':memory:');
+    const fake = scriptedProvider(false);
+    const clock = manualClock();
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, clock });
+    const start = () => t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: { a: 1 } }, 'alice');
+    const before = journal.writes;
+    const quick = await start();
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal(await journal.get('fake', quick.runId), undefined, 'not written yet');
+    assert.equal((await t.get('fake', quick.runId))!.status, 'queued', 'the tracker knows it meanwhile');
+    fake.push(quick.runId, { status: 'running', message: 'thinking' });
+    fake.push(quick.runId, { step: { key: 's1', name: 'Enrich lead', status: 'completed', at: 'now' } });
+    fake.push(quick.runId, { status: 'completed', output: { ok: 1 } });
+    await t.wait('fake', quick.runId, { timeoutMs: 5000 });
+    assert.deepEqual(journal.writes, { transactions: before.transactions + 1, statements: before.statements + 1 }, 'one insert, no update');
+    const stored = (await journal.get('fake', quick.runId))!;
+    assert.deepEqual([stored.status, stored.output, stored.message, stored.steps.map((x) => x.name), stored.startedBy, stored.input], ['completed', { ok: 1 }, 'Enrich lead', ['Enrich lead'], 'alice', { a: 1 }]);
+    assert.ok(stored.endedAt);
+
+    const slow = await start();
+    const slower = await start();
+    fake.push(slow.runId, { status: 'running' });
+    clock.fireLazyInsert();
+    await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await journal.get('fake', slow.runId))!.status, 'running', 'inserted as it was when the window passed');
+    assert.equal((await journal.get('fake', slower.runId))!.status, 'queued');
+    assert.deepEqual(journal.writes, { transactions: before.transactions + 2, statements: before.statements + 3 }, 'both inserted in one transaction');
+    fake.push(slow.runId, { status: 'completed', output: { ok: 2 } });
+    await t.wait('fake', slow.runId, { timeoutMs: 5000 });
+    assert.deepEqual((await journal.get('fake', slow.runId))!.output, { ok: 2 });
+    assert.equal(clock.lazyInserts(), 1, 'the window the first run opened served the later ones');
+  });
+
+  it('a run in this process is listed, flushed and closed with even before its window passes', async () => {
+    const journal = SqliteRunStore.open(':memory:');
+    const fake = scriptedProvider(false);
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, clock: manualClock() });
+    const listed = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    assert.deepEqual((await t.list({ limit: 10 })).runs.map((r) => r.runId), [listed.runId]);
+    const flushed = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    await t.flush();
+    assert.equal((await journal.get('fake', flushed.runId))!.status, 'queued');
+    const closed = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    await t.close(10);
+    await t.flush();
+    assert.equal((await journal.get('fake', closed.runId))!.status, 'failed', 'ended by the close, and recorded');
   });
 
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {

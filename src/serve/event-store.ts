@@ -16,11 +16,29 @@ const BATCH = 200;
  */
 export class SessionEventStore implements EventStore {
   muted = false;
+  /** Each stream's latest store still under way. */
+  private readonly storing = new Map<string, Promise<string>>();
 
   constructor(private readonly store: SessionStore, private readonly sessionId: string, private readonly log: Logger) {}
 
-  async storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
-    if (this.muted) return '0';
+  /**
+   * Stores a stream's events one after another: the transport writes each event once its store
+   * resolves, so they leave in the order they were sent. A shared store answers concurrent
+   * appends out of order (a pool of connections, a prune now and then), which put a call's
+   * "running" progress after its "completed" one, with a later event id.
+   */
+  storeEvent(streamId: string, message: JSONRPCMessage): Promise<string> {
+    if (this.muted) return Promise.resolve('0');
+    const before = this.storing.get(streamId);
+    const stored = before ? before.then(() => this.append(streamId, message)) : this.append(streamId, message);
+    this.storing.set(streamId, stored);
+    void stored.then(() => {
+      if (this.storing.get(streamId) === stored) this.storing.delete(streamId);
+    });
+    return stored;
+  }
+
+  private async append(streamId: string, message: JSONRPCMessage): Promise<string> {
     try {
       return await this.store.appendEvent(this.sessionId, streamId, message);
     } catch (err) {

@@ -4,6 +4,7 @@ import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/
 import type { Logger } from '../core/log.js';
 import { sendDirectly } from './direct-send.js';
 import { SessionEventStore } from './event-store.js';
+import { servePostDirectly } from './lean-post.js';
 import { webRequest, writeWebResponse } from './node-web.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 
@@ -45,6 +46,7 @@ export function createSessionTransport(o: { id: string; store: SessionStore; log
       const authInfo = req.auth;
       if (Array.isArray(parsedBody) && parsedBody.length > 1) batches = true;
       coalesceWrites(res);
+      if (await servePostDirectly(transport, req, res, parsedBody, authInfo)) return;
       const response = await transport.handleRequest(webRequest(req), { parsedBody, ...(authInfo ? { authInfo } : {}) });
       await writeWebResponse(response, res);
     },

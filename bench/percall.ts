@@ -5,7 +5,8 @@
  * server's node (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), `PERCALL_PART` is `seq`, `sync`
  * or both (default), `PERCALL_FAKE=inline` keeps the fake in this process, `PERCALL_C32=1` adds
  * 6,000 no-op calls 32 at once after the sequential ones; `PERCALL_SYNC_CPU_ROUNDS` (default 10)
- * rounds of 32 sync calls give the CPU figures.
+ * rounds of 32 sync calls give the CPU figures; `PERCALL_MINIMAL=1` measures the minimal SDK proxy
+ * (bench/minimal-proxy.ts) under the same load after ours.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -113,7 +114,21 @@ async function syncEndpoint(): Promise<void> {
   const floor = pct(d, 0.5);
   console.log(`sync c32: direct p50 ${r2(floor)} ms, mcp p50 ${r2(pct(m, 0.5))} ms (goal ${r2(1.2 * floor + 2)}), mcp p99 ${r2(pct(m, 0.99))} ms\n  direct: ${cpuD}\n  mcp: ${cpuM}`);
   await client.close();
+  if (process.env['PERCALL_MINIMAL'] === '1') await minimalProxy(fake, cpuRounds);
   await fake.close();
+}
+
+/** The same load through the minimal SDK proxy (bench/minimal-proxy.ts): its p50 and CPU per call beside ours. */
+async function minimalProxy(fake: { url: string; pid: number }, cpuRounds: number): Promise<void> {
+  const transport = new StdioClientTransport({ command: process.execPath, args: [join(import.meta.dirname, 'minimal-proxy.js')], stderr: 'inherit', env: { PATH: process.env['PATH'] ?? '', PROXY_URL: fake.url } });
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(transport);
+  const viaProxy = () => client.callTool({ name: 'lleverage_echo', arguments: { text: 'hi' } });
+  await round32(viaProxy, 10);
+  const times = await round32(viaProxy, 30);
+  const cpu = await cpuPerCall({ server: transport.pid!, bench: process.pid, fake: fake.pid }, 32 * cpuRounds, async () => void (await round32(viaProxy, cpuRounds)));
+  console.log(`  minimal proxy: p50 ${r2(pct(times, 0.5))} ms; ${cpu}`);
+  await client.close();
 }
 
 if (part !== 'sync') await sequential();

@@ -46,8 +46,12 @@ export class StdioLineTransport implements Transport {
   }
 
   /**
-   * Answers sent in one turn of the event loop leave in one write at its end (32 calls answered
-   * together: one syscall, not 32). A notification is always a write of its own, after the
+   * Answers sent together leave in one write, once the work in hand is done: a process.nextTick
+   * queued from a promise job runs when no promise job is left (queued from elsewhere it would
+   * run before them, hence the microtask first), so the answers of every call
+   * resolved together — 32 runs committed in one journal transaction — share one write (one
+   * syscall, not 32), in the same turn (setImmediate, from there, would wait a whole turn of
+   * the loop). A notification is always a write of its own, after the
    * answers queued before it: the SDK client reads every line of a chunk at once, handles a
    * progress notification a promise job later and an answer at once, so a call's progress
    * read in the same chunk as its answer would be dropped ("unknown token"). Coalescing
@@ -58,7 +62,7 @@ export class StdioLineTransport implements Transport {
     const line = `${JSON.stringify(message)}\n`;
     if ('id' in message && ('result' in message || 'error' in message)) {
       this.answers.push(line);
-      this.answersWritten ??= new Promise((resolve) => setImmediate(() => resolve(this.writeAnswers())));
+      this.answersWritten ??= new Promise((resolve) => queueMicrotask(() => process.nextTick(() => resolve(this.writeAnswers()))));
       return this.answersWritten;
     }
     this.writeAnswers();

@@ -82,7 +82,24 @@ describe('stdio transport: writes', () => {
     await t.close();
   });
 
-  it("a turn's answers leave in one write at its end; a notification goes alone, after the answers sent before it", async () => {
+  it('answers sent by promise jobs of one turn leave in one write, in that turn, however deep their chains', async () => {
+    const { out, writes } = recordingStdout();
+    const t = new StdioLineTransport(new PassThrough(), out);
+    await t.start();
+    const later = async (id: number, depth: number): Promise<void> => {
+      for (let i = 0; i < depth; i++) await Promise.resolve();
+      await t.send(answer(id));
+    };
+    let wroteInTurn: string[] = [];
+    await new Promise<void>((resolve) => setImmediate(() => {
+      void Promise.all([later(1, 0), later(2, 5), later(3, 20)]);
+      setImmediate(() => ((wroteInTurn = [...writes]), resolve()));
+    }));
+    assert.deepEqual(wroteInTurn, [line(answer(1)) + line(answer(2)) + line(answer(3))], 'one write, before the next turn');
+    await t.close();
+  });
+
+  it("a turn's answers leave in one write; a notification goes alone, after the answers sent before it", async () => {
     const { out, writes } = recordingStdout();
     const t = new StdioLineTransport(new PassThrough(), out);
     await t.start();

@@ -25,7 +25,7 @@ const EXIT_DRAIN_MS = 500;
 const PROGRESS_RE = /^progress:\s*(?:(\d+(?:\.\d+)?)%\s*)?(.*)$/i;
 
 /** Rejects as soon as `signal` aborts, even when the workflow ignores it. */
-function whenAborted(signal: AbortSignal): Promise<never> {
+function rejectOnAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     const fail = (): void => reject(signal.reason instanceof Error ? signal.reason : new WorkflowError('aborted', String(signal.reason ?? 'aborted')));
     if (signal.aborted) fail();
@@ -74,7 +74,7 @@ export async function executeModule(def: ModuleWorkflow, input: unknown, opts: E
     value = parsed.data;
   }
   const ctx = new Context(opts);
-  const output = await Promise.race([Promise.resolve().then(() => def.run(value, ctx)), whenAborted(opts.signal)]);
+  const output = await Promise.race([Promise.resolve().then(() => def.run(value, ctx)), rejectOnAbort(opts.signal)]);
   return toJson(output);
 }
 

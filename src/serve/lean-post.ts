@@ -61,12 +61,16 @@ export async function servePostDirectly(transport: WebStandardStreamableHTTPServ
 
   const streamId = randomUUID();
   let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let closed = false;
   const writer: StreamWriter = {
+    // As the SDK's stream: writing to it once closed throws (the SDK catches it); a client that
+    // left meanwhile is no error, its events are kept for a resume and written to nobody.
     enqueue(chunk) {
-      if (res.writableEnded || res.destroyed) throw new Error('the SSE stream is closed'); // as a closed web stream throws; the SDK catches it
-      res.write(chunk);
+      if (closed) throw new Error('the SSE stream is closed');
+      if (!res.destroyed && !res.writableEnded) res.write(chunk);
     },
     close() {
+      closed = true;
       if (!res.writableEnded) res.end();
     },
   };

@@ -1,8 +1,8 @@
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import type { JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
 
-/** The SDK 1.32.2 transport's own fields used here (the version is pinned; the HTTP and conformance tests cover this path). */
-interface TransportInternals {
+/** The SDK 1.32.2 transport's own fields used here and in lean-post.ts (the version is pinned; the HTTP and conformance tests cover this path). */
+export interface TransportInternals {
   _requestToStreamMapping: Map<RequestId, string>;
   _requestResponseMap: Map<RequestId, JSONRPCMessage>;
   _streamMapping: Map<string, { controller?: unknown; encoder?: unknown; replayedEventIds?: Set<string>; cleanup(): void }>;

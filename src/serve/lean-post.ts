@@ -4,6 +4,7 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
 import { SUPPORTED_PROTOCOL_VERSIONS, type JSONRPCRequest, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isPlainObject } from '../core/json.js';
+import type { TransportInternals as SendInternals } from './direct-send.js';
 
 /** What an SSE stream of the SDK 1.32.2 transport is written through (see writeSSEEvent). */
 interface StreamWriter {
@@ -11,16 +12,10 @@ interface StreamWriter {
   close(): void;
 }
 
-/** The SDK 1.32.2 transport's own fields used here (pinned; the HTTP and conformance tests cover this path). */
-interface TransportInternals {
+/** The SDK 1.32.2 transport's fields direct-send.ts reads, and those only this path uses. */
+interface TransportInternals extends SendInternals {
   sessionId?: string;
   _initialized: boolean;
-  _closed: boolean;
-  _enableJsonResponse: boolean;
-  _eventStore?: unknown;
-  _streamMapping: Map<string, { controller?: unknown; encoder?: unknown; cleanup(): void }>;
-  _requestToStreamMapping: Map<RequestId, string>;
-  _resumableStreams: Set<string>;
   writePrimingEvent(controller: StreamWriter, encoder: TextOnly, streamId: string, protocolVersion: string): Promise<void>;
   startKeepAlive(controller: StreamWriter, encoder: TextOnly): ReturnType<typeof setInterval> | undefined;
   closeSSEStream(requestId: RequestId): void;

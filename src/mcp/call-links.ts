@@ -32,15 +32,19 @@ export interface CallLinks {
 
 /**
  * One call's link, for the handler: `onRun` records it once the call waits on a run (a wait of
- * zero records nothing), `done` removes it — after the record, never before it.
+ * zero records nothing) and the run is in the journal (`runRecorded`: where the replica that
+ * takes the run over finds it), `done` removes it — after the record, never before it.
  */
-export function callLink(links: CallLinks, call: Omit<LinkedCall, 'provider' | 'runId' | 'deadline' | 'budgetMs'>, owner: string, log: Logger): { onRun(run: { provider: string; runId: string }, timeoutMs?: number): void; done(): void } {
+export function callLink(
+  links: CallLinks, call: Omit<LinkedCall, 'provider' | 'runId' | 'deadline' | 'budgetMs'>, owner: string, log: Logger,
+  runRecorded: (provider: string, runId: string) => Promise<void>,
+): { onRun(run: { provider: string; runId: string }, timeoutMs?: number): void; done(): void } {
   let recorded: Promise<boolean> | null = null;
   return {
     onRun(run, timeoutMs = 0) {
       if (recorded || timeoutMs <= 0) return;
       const linked: LinkedCall = extend(call, { provider: run.provider, runId: run.runId, deadline: Date.now() + timeoutMs, budgetMs: timeoutMs });
-      recorded = links.link(linked, owner).then(() => true, (err: Error) => (log.warn(`run ${run.runId}: could not record the call waiting on it: ${err.message}`), false));
+      recorded = runRecorded(run.provider, run.runId).then(() => links.link(linked, owner)).then(() => true, (err: Error) => (log.warn(`run ${run.runId}: could not record the call waiting on it: ${err.message}`), false));
     },
     done() {
       void recorded?.then((ok) => (ok ? links.unlink(call.sessionId, call.requestId) : undefined)).catch((err: Error) => log.debug(`could not remove a call's link: ${err.message}`));

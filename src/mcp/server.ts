@@ -110,7 +110,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
   const withTasks = opts.tasks ?? true;
   const owner = opts.principal ?? LOCAL_PRINCIPAL;
   const who = (extra: Extra): Principal => (extra.authInfo?.extra?.['principal'] as Principal | undefined) ?? owner;
-  const taskStore = withTasks ? new RunTaskStore(deps.tasks, deps.tracker.owner) : undefined;
+  const taskStore = withTasks ? new RunTaskStore(deps.tasks, deps.tracker.owner, (run) => deps.tracker.recorded(run.provider, run.runId)) : undefined;
   const server = new Server(
     { name: 'workflows-mcp', title: 'Workflows', version: deps.version },
     {
@@ -160,7 +160,7 @@ export function createMcpServer(deps: McpDeps, opts: { tasks?: boolean; principa
       const streamId = deps.calls && extra.sessionId !== undefined ? opts.streamOf?.(extra.requestId) : undefined;
       if (!deps.calls || streamId === undefined) return deps.redact(await callTool(name, args, extra));
       // Recorded while it waits on a run, so the replica adopting the run answers it if this one dies.
-      const link = callLink(deps.calls, { sessionId: extra.sessionId!, streamId, requestId: extra.requestId, progressToken: extra._meta?.progressToken, principal: who(extra).id }, deps.tracker.owner, deps.log);
+      const link = callLink(deps.calls, { sessionId: extra.sessionId!, streamId, requestId: extra.requestId, progressToken: extra._meta?.progressToken, principal: who(extra).id }, deps.tracker.owner, deps.log, (provider, runId) => deps.tracker.recorded(provider, runId));
       try {
         return deps.redact(await callTool(name, args, extra, { onRun: link.onRun }));
       } finally {

@@ -79,7 +79,8 @@ export class RunTaskStore implements TaskStore {
   private readonly controllers = new Map<string, AbortController>();
   private readonly stop: () => void;
 
-  constructor(private readonly backend: TaskBackend, private readonly owner: string) {
+  /** `recorded`: resolves once a run is in the journal, where another replica taking the task over looks for it. */
+  constructor(private readonly backend: TaskBackend, private readonly owner: string, private readonly recorded: (run: RunRef) => Promise<void> = async () => {}) {
     this.stop = backend.onCancelled((taskId) => this.controllers.get(taskId)?.abort());
   }
 
@@ -103,8 +104,9 @@ export class RunTaskStore implements TaskStore {
     return this.backend.createTask(params, requestId, request, sessionId, this.owner);
   }
 
-  linkRun(taskId: string, run: RunRef): Promise<void> {
-    return this.backend.linkRun(taskId, run, this.owner);
+  async linkRun(taskId: string, run: RunRef): Promise<void> {
+    await this.recorded(run);
+    await this.backend.linkRun(taskId, run, this.owner);
   }
 
   getTask(...a: Parameters<TaskStore['getTask']>): ReturnType<TaskStore['getTask']> {

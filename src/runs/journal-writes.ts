@@ -44,6 +44,16 @@ export class JournalWrites {
     });
   }
 
+  /** Records `t` now if it waits for its window; the promise its writes so far chain on. */
+  recordNow(t: Tracked): Promise<void> {
+    const release = this.unrecorded.get(t);
+    if (release) {
+      this.unrecorded.delete(t);
+      release(this.record(t));
+    }
+    return t.writes;
+  }
+
   /** Records every run not yet recorded, now (before a listing, a flush, closing). */
   recordAll(): void {
     this.lazyTimer?.cancel();
@@ -64,9 +74,8 @@ export class JournalWrites {
     const release = this.unrecorded.get(t);
     if (release) {
       // Not recorded yet: its insert carries this change; one that ended is recorded now.
-      if (!isTerminal(t.run.status)) return;
-      this.unrecorded.delete(t);
-      return release(this.record(t));
+      if (isTerminal(t.run.status)) void this.recordNow(t);
+      return;
     }
     const snapshot = { ...t.run };
     const now = this.o.iso();

@@ -216,6 +216,15 @@ export class RunTracker {
     this.journal.recordAll();
   }
 
+  /**
+   * Resolves once the run is in the journal: one waiting for its window is recorded now. Before
+   * another process is told of a run (an MCP task's link), so a replica that takes over finds it.
+   */
+  async recorded(provider: string, runId: string): Promise<void> {
+    const t = this.live.get(key(provider, runId));
+    if (t) await this.journal.recordNow(t);
+  }
+
   /** Resolves when every journal write made so far has landed (tests, and before closing the store). */
   async flush(): Promise<void> {
     this.journal.recordAll();

@@ -7,6 +7,8 @@ import { SqliteRunStore } from '../../src/runs/journal-sqlite.js';
 import { RunTracker } from '../../src/runs/tracker.js';
 import { LAZY_INSERT_MS } from '../../src/runs/journal-writes.js';
 import { systemClock, type Clock } from '../../src/core/clock.js';
+import { MemoryTaskBackend, RunTaskStore, type RunRef, type TaskBackend } from '../../src/mcp/tasks.js';
+import { callLink, type CallLinks } from '../../src/mcp/call-links.js';
 
 const log = createLogger({ redactor: new Redactor(), stderrLevel: 'emergency' });
 
@@ -137,6 +139,25 @@ describe('run tracker', () => {
     await t.close(10);
     await t.flush();
     assert.equal((await journal.get('fake', closed.runId))!.status, 'failed', 'ended by the close, and recorded');
+  });
+
+  it('before another replica is told of a run (a task\'s or a waiting call\'s link), the run is recorded, even inside its window', async () => {
+    const journal = SqliteRunStore.open(':memory:');
+    const fake = scriptedProvider(false);
+    const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, clock: manualClock() });
+    const inJournalAtLink: Array<string | undefined> = [];
+    const seen = async (run: RunRef): Promise<void> => void inJournalAtLink.push((await journal.get(run.provider, run.runId))?.status);
+    const backend: TaskBackend = Object.assign(new MemoryTaskBackend(), { linkRun: (_taskId: string, run: RunRef) => seen(run) });
+    const tasks = new RunTaskStore(backend, t.owner, (run) => t.recorded(run.provider, run.runId));
+    const forTask = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    await tasks.linkRun('task-1', forTask);
+    const links: CallLinks = { link: (call) => seen(call), unlink: async () => {} };
+    const forCall = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+    const link = callLink(links, { sessionId: 's', streamId: 'st', requestId: 1, progressToken: undefined, principal: 'p' }, t.owner, log, (p, id) => t.recorded(p, id));
+    link.onRun(forCall, 60_000);
+    await t.flush();
+    assert.deepEqual(inJournalAtLink, ['queued', 'queued'], 'both runs were in the journal when linked, and the window never passed');
+    await t.recorded('fake', 'not-live'); // a run this process does not follow: nothing to wait for
   });
 
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {

@@ -45,6 +45,6 @@ export async function cancelRun(h: CancelHost, provider: string, runId: string, 
     if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), h.persist(tracked);
     return { run: (await h.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
   }
-  const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, h.clock) : await h.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
+  const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, h.clock, h.store.sharedByReplicas === true) : await h.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
   return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
 }

@@ -20,6 +20,8 @@ export class PgRunStore implements RunStore {
   /** `host:pid#instance`: liveness is the lease, the name only has to be unique. */
   readonly owner = newOwner();
   readonly signals = true;
+  /** Replicas read it: an answer about a run waits for the run's writes (see RunStore). */
+  readonly sharedByReplicas = true;
   private readonly listeners = new Set<(s: RunSignal) => void>();
   private stopListening: (() => void) | undefined;
 

@@ -79,6 +79,13 @@ export interface RunStore {
    * made before its insert has landed, and may share its transaction. Absent: one at a time.
    */
   readonly writesInOrder?: boolean;
+  /**
+   * Replicas behind a balancer share this store (PostgreSQL): a caller told of a run may ask
+   * another replica next, at once, so an answer about a run waits until its writes so far
+   * landed. Absent (SQLite, one host): the answer leaves at once; the writes land in the same
+   * loop turn, and this process's own reads see them before that.
+   */
+  readonly sharedByReplicas?: boolean;
   /** Tells the other processes sharing the store (run changes are told by `update` itself). */
   signal(s: RunSignal): Promise<void>;
   /** What the other processes said; never this process's own signals. */

@@ -75,6 +75,9 @@ export class SafeRunStore implements RunStore {
   get writesInOrder(): boolean {
     return this.inner.writesInOrder === true;
   }
+  get sharedByReplicas(): boolean {
+    return this.inner.sharedByReplicas === true;
+  }
   renewLease: RunStore['renewLease'] = (...a) => this.inner.renewLease(...a);
   releaseLease: RunStore['releaseLease'] = () => this.inner.releaseLease();
   isAlive: RunStore['isAlive'] = (...a) => this.inner.isAlive(...a);

@@ -68,6 +68,11 @@ export class RunTracker {
     return this.opts.store;
   }
 
+  /** Whether answers about a live run wait for its writes (replicas read the store: see `RunStore.sharedByReplicas`). */
+  get afterWrites(): boolean {
+    return this.opts.store.sharedByReplicas === true;
+  }
+
   get inFlight(): number {
     return this.live.size;
   }
@@ -141,7 +146,7 @@ export class RunTracker {
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
     const tracked = this.live.get(key(provider, runId));
-    if (tracked) return waitLive(tracked, o, this.clock); // answers after the run's writes landed
+    if (tracked) return waitLive(tracked, o, this.clock, this.afterWrites);
     const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
@@ -152,7 +157,7 @@ export class RunTracker {
   async waitForChange(provider: string, runId: string, from: RunStatus, timeoutMs: number): Promise<JournalRun | null> {
     const t = this.live.get(key(provider, runId));
     if (!t) return null;
-    const run = await waitLive(t, { timeoutMs, settle: (s) => s !== from }, this.clock);
+    const run = await waitLive(t, { timeoutMs, settle: (s) => s !== from }, this.clock, this.afterWrites);
     return run.status === from ? null : run;
   }
 

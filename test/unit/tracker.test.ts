@@ -50,6 +50,8 @@ function manualClock(): Clock & { fireLazyInsert(): void; lazyInserts(): number 
   };
 }
 
+const storedRun = (store: SqliteRunStore, runId: string) => store.get('fake', runId);
+
 const wf = { provider: 'fake', id: 'w', name: 'W', latest: '1', versions: [{ key: '1', inputSchema: {} }] };
 
 describe('run tracker', () => {
@@ -83,11 +85,13 @@ describe('run tracker', () => {
     const quick = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     fake.push(quick.runId, { status: 'completed', output: { ok: 1 } }); // same turn: the insert is still queued
     assert.equal((await t.wait('fake', quick.runId, { timeoutMs: 5000 })).status, 'completed');
+    await t.flush(); // an ended run's answer does not wait for its writes (SQLite: no replicas)
     assert.deepEqual(journal.writes, { transactions: before.transactions + 1, statements: before.statements + 2 });
     const slow = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
     await new Promise((r) => setTimeout(r, 5));
     fake.push(slow.runId, { status: 'completed', output: { ok: 2 } });
     await t.wait('fake', slow.runId, { timeoutMs: 5000 });
+    await t.flush();
     assert.deepEqual(journal.writes, { transactions: before.transactions + 3, statements: before.statements + 4 });
     assert.deepEqual([(await journal.get('fake', quick.runId))!.output, (await journal.get('fake', slow.runId))!.output], [{ ok: 1 }, { ok: 2 }]);
   });
@@ -107,8 +111,8 @@ describe('run tracker', () => {
     fake.push(quick.runId, { step: { key: 's1', name: 'Enrich lead', status: 'completed', at: 'now' } });
     fake.push(quick.runId, { status: 'completed', output: { ok: 1 } });
     await t.wait('fake', quick.runId, { timeoutMs: 5000 });
+    const stored = (await journal.get('fake', quick.runId))!; // a read commits what is queued first
     assert.deepEqual(journal.writes, { transactions: before.transactions + 1, statements: before.statements + 1 }, 'one insert, no update');
-    const stored = (await journal.get('fake', quick.runId))!;
     assert.deepEqual([stored.status, stored.output, stored.message, stored.steps.map((x) => x.name), stored.startedBy, stored.input], ['completed', { ok: 1 }, 'Enrich lead', ['Enrich lead'], 'alice', { a: 1 }]);
     assert.ok(stored.endedAt);
 
@@ -158,6 +162,40 @@ describe('run tracker', () => {
     await t.flush();
     assert.deepEqual(inJournalAtLink, ['queued', 'queued'], 'both runs were in the journal when linked, and the window never passed');
     await t.recorded('fake', 'not-live'); // a run this process does not follow: nothing to wait for
+  });
+
+  it('an ended run is answered before its writes land unless replicas share the store; a run still going only once it is recorded', async () => {
+    const soon = <T>(p: Promise<T>): Promise<T | 'held'> => Promise.race([p, new Promise<'held'>((r) => setTimeout(() => r('held'), 50))]);
+    for (const shared of [false, true]) {
+      const inner = SqliteRunStore.open(':memory:');
+      let release!: () => void;
+      const gate = new Promise<void>((r) => (release = r));
+      // The journal, with inserts held at the gate and replicas sharing it or not.
+      const store = new Proxy(inner, {
+        get: (target, prop, receiver) => {
+          if (prop === 'sharedByReplicas') return shared;
+          if (prop === 'insert') return async (...a: Parameters<SqliteRunStore['insert']>) => (await gate, target.insert(...a));
+          const value = Reflect.get(target, prop, receiver) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const fake = scriptedProvider(false);
+      const clock = manualClock();
+      const t = new RunTracker({ store, providers: new Map([['fake', fake.provider]]), log, clock });
+      const ended = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+      fake.push(ended.runId, { status: 'completed', output: { ok: 1 } });
+      const answer = t.wait('fake', ended.runId, { timeoutMs: 5000 });
+      assert.equal(await soon(answer.then((r) => r.status)), shared ? 'held' : 'completed', shared ? 'replicas: after the write' : 'one host: at once');
+      const going = await t.start(fake.provider, { workflow: wf, version: wf.versions[0]!, input: {} });
+      const handedOut = t.wait('fake', going.runId, { timeoutMs: 0 });
+      assert.equal(await soon(handedOut), 'held', 'a run handed out still going waits for its record');
+      release();
+      clock.fireLazyInsert();
+      assert.equal((await handedOut).status, 'queued');
+      assert.equal((await storedRun(inner, going.runId))?.status, 'queued', 'in the journal when answered');
+      assert.equal((await answer).status, 'completed');
+      await t.close(10);
+    }
   });
 
   it('wait returns the run as it is at the timeout, and at once when settled', async () => {

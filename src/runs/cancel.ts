@@ -3,7 +3,6 @@ import { isTerminal } from '../providers/types.js';
 import type { ReplicaHost } from './adoption.js';
 import type { JournalRun } from './journal.js';
 import { runKey as key, type Tracked } from './live-run.js';
-import { waitLive } from './live-wait.js';
 import type { WaitOptions } from './wait.js';
 
 const CANCEL_GRACE_MS = 5000;
@@ -13,6 +12,8 @@ export interface CancelHost extends Pick<ReplicaHost, 'owner' | 'store' | 'provi
   get(provider: string, runId: string): Promise<JournalRun | undefined>;
   /** Queues a journal write of a followed run as it is now. */
   persist(t: Tracked): void;
+  /** Waits on a run this process follows. */
+  waitLive(t: Tracked, o: WaitOptions): Promise<JournalRun>;
   /** Waits on a run through the journal (another process follows it). */
   waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun>;
   /** Asks whichever process follows the run to look at it again now. */
@@ -45,6 +46,6 @@ export async function cancelRun(h: CancelHost, provider: string, runId: string, 
     if (tracked) (tracked.run.message = `cancel requested; ${outcome.note ?? 'the platform did not accept it'}`), h.persist(tracked);
     return { run: (await h.get(provider, runId)) ?? current, note: `Cancel requested, but ${outcome.note ?? 'the platform did not accept it'}.` };
   }
-  const run = tracked ? await waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }, h.clock, h.store.sharedByReplicas === true) : await h.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
+  const run = tracked ? await h.waitLive(tracked, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal }) : await h.waitJournal(current, { timeoutMs: CANCEL_GRACE_MS, settle: isTerminal });
   return { run, note: isTerminal(run.status) ? 'Cancelled.' : 'Cancel requested; the platform has not confirmed it yet. Call get_run later.' };
 }

@@ -6,17 +6,25 @@ import type { WaitOptions } from './wait.js';
 
 const WRITTEN_WAIT_MS = 5000;
 
+/** What waiting on a live run needs of the tracker. */
+export interface LiveWaitHost {
+  clock: Clock;
+  /** Whether every answer waits for the run's writes (replicas read the store: `RunStore.sharedByReplicas`). */
+  afterWrites: boolean;
+  /** Records the run now if it waits for its lazy-insert window; resolves when its writes so far landed. */
+  recordNow(t: Tracked): Promise<void>;
+}
+
 /**
  * Waits on a run this process follows: resolves when it settles (or `o.settle` says so), a
  * final update arrives, the timeout passes or `o.signal` aborts. The answer leaves once the run's
- * writes so far landed when `afterWrites` (replicas read the store: `RunStore.sharedByReplicas`)
- * or the run has not ended.
+ * writes so far landed when `h.afterWrites` or the run has not ended.
  */
-export function waitLive(t: Tracked, o: WaitOptions, clock: Clock, afterWrites: boolean): Promise<JournalRun> {
+export function waitLive(t: Tracked, o: WaitOptions, h: LiveWaitHost): Promise<JournalRun> {
   const settle = o.settle ?? isSettled;
   // A run still going is handed out by id, to be asked about later (after a restart too): it is
-  // in the journal before the answer leaves. One that ended is answered with its outcome.
-  const answer = (): Promise<JournalRun> | JournalRun => (afterWrites || !isTerminal(t.run.status) ? written(t) : { ...t.run });
+  // recorded now and in the journal before the answer leaves. One that ended is answered with its outcome.
+  const answer = (): Promise<JournalRun> | JournalRun => (h.afterWrites || !isTerminal(t.run.status) ? written(t, h) : { ...t.run });
   // It may have settled already (a provider that confirms a cancel synchronously).
   if (settle(t.run.status) || o.signal?.aborted) return Promise.resolve(answer());
   return new Promise((resolve) => {
@@ -30,7 +38,7 @@ export function waitLive(t: Tracked, o: WaitOptions, clock: Clock, afterWrites: 
       o.onUpdate?.(run, change);
       if (settle(run.status) || change.final) finish();
     };
-    const timer = clock.setTimeout(finish, o.timeoutMs);
+    const timer = h.clock.setTimeout(finish, o.timeoutMs);
     t.listeners.add(listener);
     o.signal?.addEventListener('abort', finish, { once: true });
   });
@@ -43,10 +51,10 @@ export function waitLive(t: Tracked, o: WaitOptions, clock: Clock, afterWrites: 
  * turn, and waiting for it held every answer of a busy turn back until then (0.3–0.4 ms of a
  * synchronous call's p50 at 32 at once, bench/README.md).
  */
-async function written(t: Tracked): Promise<JournalRun> {
+async function written(t: Tracked, h: LiveWaitHost): Promise<JournalRun> {
   const copy = { ...t.run };
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([t.writes, new Promise((r) => (timer = setTimeout(r, WRITTEN_WAIT_MS)).unref())]);
+  await Promise.race([h.recordNow(t), new Promise((r) => (timer = setTimeout(r, WRITTEN_WAIT_MS)).unref())]);
   clearTimeout(timer); // not left in the timer list for 5 s after every call
   return copy;
 }

@@ -13,7 +13,7 @@ import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
 import type { BudgetSource } from './poller.js';
 import { isSettled, mergeUpdate, runKey as key, tell, type RunListener, type Tracked } from './live-run.js';
-import { waitLive } from './live-wait.js';
+import { waitLive, type LiveWaitHost } from './live-wait.js';
 import { adoptOrphans, handOver, hearSignal, keepLease, pollCancelRequests, tellOwner, type ReplicaHost } from './adoption.js';
 
 export { isSettled, type RunListener } from './live-run.js';
@@ -46,6 +46,8 @@ export class RunTracker {
   private readonly journal: JournalWrites;
   /** This tracker as cancelling sees it. */
   private readonly cancels: CancelHost;
+  /** This tracker as waiting on a live run sees it. */
+  private readonly liveWait: LiveWaitHost;
   readonly clock: Clock;
 
   constructor(private readonly opts: TrackerOptions) {
@@ -54,6 +56,7 @@ export class RunTracker {
     this.reconciler = new StartReconciler({ clock: this.clock, log: opts.log, known: async (p, id) => this.live.has(key(p, id)) || (await this.opts.store.get(p, id)) !== undefined });
     this.journal = new JournalWrites({ store: opts.store, log: opts.log, live: this.live, closing: () => this.closing, iso: () => this.iso(), clock: this.clock });
     this.replica = this.replicaHost();
+    this.liveWait = { clock: this.clock, afterWrites: opts.store.sharedByReplicas === true, recordNow: (t) => this.journal.recordNow(t) };
     this.cancels = this.cancelHost();
     this.unsubscribe = [opts.store.onSignal((s) => hearSignal(this.replica, s)), opts.store.onResync(() => this.nudges.all())];
   }
@@ -66,11 +69,6 @@ export class RunTracker {
   /** The run journal, whichever backend keeps it. */
   get store(): RunStore {
     return this.opts.store;
-  }
-
-  /** Whether answers about a live run wait for its writes (replicas read the store: see `RunStore.sharedByReplicas`). */
-  get afterWrites(): boolean {
-    return this.opts.store.sharedByReplicas === true;
   }
 
   get inFlight(): number {
@@ -146,7 +144,7 @@ export class RunTracker {
   /** Resolves when the run settles, the timeout passes or `signal` aborts — with the run as it is then. */
   async wait(provider: string, runId: string, o: { timeoutMs: number; signal?: AbortSignal | undefined; onUpdate?: RunListener | undefined }): Promise<JournalRun> {
     const tracked = this.live.get(key(provider, runId));
-    if (tracked) return waitLive(tracked, o, this.clock, this.afterWrites);
+    if (tracked) return waitLive(tracked, o, this.liveWait);
     const current = await this.get(provider, runId);
     if (!current) throw notFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
@@ -157,7 +155,7 @@ export class RunTracker {
   async waitForChange(provider: string, runId: string, from: RunStatus, timeoutMs: number): Promise<JournalRun | null> {
     const t = this.live.get(key(provider, runId));
     if (!t) return null;
-    const run = await waitLive(t, { timeoutMs, settle: (s) => s !== from }, this.clock, this.afterWrites);
+    const run = await waitLive(t, { timeoutMs, settle: (s) => s !== from }, this.liveWait);
     return run.status === from ? null : run;
   }
 
@@ -209,6 +207,7 @@ export class RunTracker {
       get: (provider, runId) => this.get(provider, runId),
       persist: (t) => this.journal.persist(t),
       waitJournal: (start, o) => this.waitJournal(start, o),
+      waitLive: (t, o) => waitLive(t, o, this.liveWait),
       wakeOwner: (run) => tellOwner(this.replica, 'wake', run),
     };
   }

@@ -18,3 +18,15 @@ export function randomHex(bytes: number): string {
   at += bytes;
   return hex;
 }
+
+let lastIdMs = 0;
+
+/**
+ * The time part of a run id this process makes: `now`, or just after the last one when the clock
+ * has not moved on, so ids made in one millisecond still sort in the order they were made (runs
+ * listed newest first break ties of `created_at` by id). A burst runs a little ahead of the clock.
+ */
+export function idTime(now: number): number {
+  lastIdMs = now > lastIdMs ? now : lastIdMs + 1;
+  return lastIdMs;
+}

@@ -1,7 +1,7 @@
 import { FormData } from 'undici';
 import { z } from 'zod';
 import { WorkflowError } from '../../core/errors.js';
-import { randomHex } from '../../core/random.js';
+import { idTime, randomHex } from '../../core/random.js';
 import type { Logger } from '../../core/log.js';
 import { openCopy } from '../../core/objects.js';
 import { HttpClient } from '../../http/client.js';
@@ -85,7 +85,7 @@ export class LleverageProvider implements Provider {
     }
     const now = new Date().toISOString();
     const run: Run = {
-      provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${Date.now().toString(36)}${randomHex(5)}`,
+      provider: 'lleverage', workflowId: req.workflow.id, version: 'published', runId: `llv_${idTime(Date.now()).toString(36)}${randomHex(5)}`,
       status: 'running', input: form ? describeInput(input, specs) : input, output: null, error: null, createdAt: now, startedAt: now, endedAt: null,
     };
     const call = this.calls.add(run);

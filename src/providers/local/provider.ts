@@ -1,7 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { existsSync } from 'node:fs';
 import { WorkflowError } from '../../core/errors.js';
-import { randomHex } from '../../core/random.js';
+import { idTime, randomHex } from '../../core/random.js';
 import { systemClock, type Clock } from '../../core/clock.js';
 import type { Logger } from '../../core/log.js';
 import type { CancelOutcome, CatalogListing, DoctorCheck, Provider, Run, RunUpdate, StartRequest } from '../types.js';
@@ -21,7 +21,7 @@ export interface LocalProviderOptions {
 
 /** Sortable by time, unique enough for one machine: `lr_<time36><random>`. */
 export function newLocalRunId(now: number): string {
-  return `lr_${now.toString(36).padStart(9, '0')}${randomHex(5)}`;
+  return `lr_${idTime(now).toString(36).padStart(9, '0')}${randomHex(5)}`;
 }
 
 export class LocalProvider implements Provider {

@@ -7,6 +7,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { BIN, tempDir, until, writeFiles, WF } from '../helpers/harness.js';
+import { COMMIT_SPACING_MS } from '../../src/runs/journal-sqlite.js';
 
 function workspace(): { dir: string; state: string } {
   const base = tempDir('wm-e2e-');
@@ -85,8 +86,11 @@ describe('the command line', () => {
       const threads = (): number => readdirSync(`/proc/${transport.pid}/task`).length;
       assert.equal((await call(client, 'local_echo', { msg: 'warm' }))['status'], 'completed');
       const before = threads();
-      // 100 journal commits start the thread; each call commits at least once.
-      for (let i = 0; i < 120; i++) await call(client, 'local_echo', { msg: String(i) });
+      // 100 journal commits start the thread; each call commits at least once when calls are the commit spacing apart.
+      for (let i = 0; i < 120; i++) {
+        await call(client, 'local_echo', { msg: String(i) });
+        await new Promise((r) => setTimeout(r, COMMIT_SPACING_MS + 1));
+      }
       await until(() => threads() === before + 1, 5000, 'the checkpoint thread');
       await new Promise((r) => setTimeout(r, 500));
       assert.equal(threads(), before + 1, 'the checkpoint thread is still there (a worker that failed to load exits)');

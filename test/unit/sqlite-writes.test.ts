@@ -27,6 +27,22 @@ describe('SQLite journal writes (counted, not timed)', () => {
     await j.close();
   });
 
+  it('commits are at least the spacing apart: a write after a quiet spell commits at the end of its turn, the writes of the next turns share one', async () => {
+    const j = SqliteRunStore.open(join(tempDir(), 'runs.db'), { commitSpacingMs: 300 });
+    const before = j.writes;
+    await j.insert(run('first'), 'me:1', AT);
+    assert.deepEqual(j.writes, { transactions: before.transactions + 1, statements: before.statements + 1 }, 'at once: nothing was committed for a while');
+    const later: Array<Promise<void>> = [];
+    for (let turn = 0; turn < 3; turn++) {
+      later.push(j.insert(run(`turn${turn}`), 'me:1', AT));
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.deepEqual(j.writes, { transactions: before.transactions + 1, statements: before.statements + 1 }, 'not yet: within the spacing');
+    await Promise.all(later);
+    assert.deepEqual(j.writes, { transactions: before.transactions + 2, statements: before.statements + 4 }, 'three turns, one commit');
+    await j.close();
+  });
+
   it('a read sees every write made before it, even one not yet awaited', async () => {
     const j = SqliteRunStore.open(join(tempDir(), 'runs.db'));
     const inserted = j.insert(run('early'), 'me:1', AT);
@@ -48,7 +64,7 @@ describe('SQLite journal writes (counted, not timed)', () => {
 
   it('WAL checkpoints run on a thread: the WAL stays small while the main connection only keeps a backstop', async () => {
     const dir = tempDir();
-    const j = SqliteRunStore.open(join(dir, 'runs.db'));
+    const j = SqliteRunStore.open(join(dir, 'runs.db'), { commitSpacingMs: 0 }); // a commit per write, as many as can be
     for (let round = 1; round <= 8; round++) {
       for (let i = 0; i < 50; i++) {
         await j.insert(run(`s${round}-${i}`), 'me:1', AT);

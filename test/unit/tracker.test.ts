@@ -79,7 +79,7 @@ describe('run tracker', () => {
   });
 
   it('a platform run that ends in the turn it started is journaled in one transaction; one that ends later in two (counted)', async () => {
-    const journal = SqliteRunStore.open(':memory:');
+    const journal = SqliteRunStore.open(':memory:', { commitSpacingMs: 0 }) // counted per turn;
     const fake = scriptedProvider(true);
     const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log });
     const before = journal.writes;
@@ -98,7 +98,7 @@ describe('run tracker', () => {
   });
 
   it(`a run in this process that ends within ${LAZY_INSERT_MS} ms is written once, as it ended; a longer one is inserted then (counted)`, async () => {
-    const journal = SqliteRunStore.open(':memory:');
+    const journal = SqliteRunStore.open(':memory:', { commitSpacingMs: 0 }) // counted per turn;
     const fake = scriptedProvider(false);
     const clock = manualClock();
     const t = new RunTracker({ store: journal, providers: new Map([['fake', fake.provider]]), log, clock });

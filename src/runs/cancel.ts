@@ -17,7 +17,7 @@ export interface CancelHost extends Pick<ReplicaHost, 'owner' | 'store' | 'provi
   /** Waits on a run through the journal (another process follows it). */
   waitJournal(start: JournalRun, o: WaitOptions): Promise<JournalRun>;
   /** Asks whichever process follows the run to look at it again now. */
-  wakeOwner(run: JournalRun): void;
+  wakeOwner(run: Pick<JournalRun, 'provider' | 'runId' | 'owner'>): void;
 }
 
 /**

@@ -47,9 +47,9 @@ export function waitLive(t: Tracked, o: WaitOptions, h: LiveWaitHost): Promise<J
 /**
  * The run as it is now, after its writes so far landed (at most 5 s): a caller given a run id
  * or told "completed" who asks another replica next finds the run there, in that state. Without
- * replicas an ended run's answer does not wait: the group commit lands at the end of this loop
- * turn, and waiting for it held every answer of a busy turn back until then (0.3–0.4 ms of a
- * synchronous call's p50 at 32 at once, bench/README.md).
+ * replicas an ended run's answer does not wait: the group commit lands within
+ * `COMMIT_SPACING_MS`, and waiting for it held every answer of a busy turn back until then
+ * (0.3–0.4 ms of a synchronous call's p50 at 32 at once, bench/README.md).
  */
 async function written(t: Tracked, h: LiveWaitHost): Promise<JournalRun> {
   const copy = { ...t.run };

@@ -1,5 +1,4 @@
 import { LocalAbortController } from '../core/abort.js';
-import { WorkflowError } from '../core/errors.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import type { Logger } from '../core/log.js';
 import { extend } from '../core/objects.js';
@@ -8,6 +7,7 @@ import type { JournalRun, RunQuery, RunStore } from './journal.js';
 import { Nudges } from './signals.js';
 import { JournalWrites } from './journal-writes.js';
 import { cancelRun, type CancelHost } from './cancel.js';
+import { resumeRun, runNotFound, wakeRun } from './resume.js';
 import { StartReconciler } from './reconcile.js';
 import { waitOnJournal, type WaitOptions } from './wait.js';
 import { RunWatcher } from './watch.js';
@@ -146,7 +146,7 @@ export class RunTracker {
     const tracked = this.live.get(key(provider, runId));
     if (tracked) return waitLive(tracked, o, this.liveWait);
     const current = await this.get(provider, runId);
-    if (!current) throw notFound(provider, runId);
+    if (!current) throw runNotFound(provider, runId);
     if (isSettled(current.status) || o.signal?.aborted) return current;
     return this.waitJournal(current, o);
   }
@@ -161,7 +161,7 @@ export class RunTracker {
 
   async cancel(provider: string, runId: string): Promise<{ run: JournalRun; note: string }> {
     const current = await this.get(provider, runId);
-    if (!current) throw notFound(provider, runId);
+    if (!current) throw runNotFound(provider, runId);
     return cancelRun(this.cancels, provider, runId, current);
   }
 
@@ -257,20 +257,12 @@ export class RunTracker {
 
   /** Looks at a run again now (a webhook said it changed). False when it is not being watched. */
   wake(provider: string, runId: string): boolean {
-    const t = this.live.get(key(provider, runId));
-    t?.wake?.();
-    if (!t) tellOwner(this.replica, 'wake', { provider, runId, owner: null });
-    return t !== undefined;
+    return wakeRun(this.cancels, provider, runId);
   }
 
   /** Sends a waiting run the answer it waits for, then looks at it again soon. */
-  async resume(provider: string, runId: string, payload: Record<string, unknown>, source: string): Promise<void> {
-    const run = await this.get(provider, runId);
-    if (!run) throw notFound(provider, runId);
-    const impl = this.opts.providers.get(provider);
-    if (!impl?.resume) throw new WorkflowError('unsupported', `Provider "${provider}" cannot resume runs.`);
-    await impl.resume(run, payload, source);
-    this.live.get(key(provider, runId))?.wake?.();
+  resume(provider: string, runId: string, payload: Record<string, unknown>, source: string): Promise<void> {
+    return resumeRun(this.cancels, provider, runId, payload, source);
   }
 
   private apply(t: Tracked, u: RunUpdate): void {
@@ -302,8 +294,4 @@ export class RunTracker {
   private iso(): string {
     return new Date(this.clock.now()).toISOString();
   }
-}
-
-function notFound(provider: string, runId: string): WorkflowError {
-  return new WorkflowError('not_found', `No run "${runId}" for provider "${provider}" is known to this server. Call list_runs to see recent runs.`);
 }

@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-const [url, tool, sessionsArg, perSessionArg] = process.argv.slice(2);
+const [url, tool, sessionsArg, perSessionArg, warmArg] = process.argv.slice(2);
 const sessions = Number(sessionsArg);
 const perSession = Number(perSessionArg);
 const clients = await Promise.all(Array.from({ length: sessions }, async () => {
@@ -16,6 +16,16 @@ const clients = await Promise.all(Array.from({ length: sessions }, async () => {
   await c.connect(new StreamableHTTPClientTransport(new URL(url!)));
   return c;
 }));
+// `tool:count` (optional): before the measured calls, each session makes `count` calls of that
+// tool at once, twice. An orchestrator is a long-lived process; a fresh one would otherwise
+// measure its own JIT warming up (undici's fetch, the SDK's SSE parsing) on the first calls.
+if (warmArg) {
+  const [warmTool, count] = warmArg.split(':');
+  for (let round = 0; round < 2; round++) {
+    await Promise.all(clients.flatMap((c) => Array.from({ length: Number(count) }, () => c.callTool({ name: warmTool!, arguments: {} }, undefined, { timeout: 300_000, onprogress: () => {} }))));
+  }
+}
+process.stdout.write('measuring\n'); // the bench starts counting the server's CPU here
 /** This process's CPU time for the calls (after connecting): is the load generator the slow part? */
 const cpu0 = process.cpuUsage();
 const cpuMs = (u: NodeJS.CpuUsage): number => Math.round((u.user + u.system) / 1000);

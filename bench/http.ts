@@ -5,8 +5,10 @@
  * - 1,000 calls of a 3 s workflow in flight over one session: the time to each result (floor:
  *   the 3 s the workflow takes), the server's event-loop p99 (its /healthz, last 10 s). Beside it,
  *   the same load against the peer: the smallest server the SDK's own Streamable HTTP transport
- *   makes (bench/minimal-http.ts, one 3 s tool, no journal). The two alternate, `BENCH_HTTP_ROUNDS`
- *   rounds each (3), so both see the same machine; the figure is the median of the rounds' medians;
+ *   makes (bench/minimal-http.ts, one 3 s tool, no journal). After one unmeasured round each (the
+ *   servers' JIT), they alternate, `BENCH_HTTP_ROUNDS` rounds each (3); the figure is the median
+ *   of the rounds' medians. The load generator warms up first (an orchestrator is a long-lived
+ *   process); each round also runs once more with a fresh one, reported beside it;
  * - 5,000 in flight over 5 sessions: failed calls, /healthz round trip (floor: the same probe
  *   while idle), peak RSS.
  * `http.maxConcurrentPerClient` is raised to 10,000: its default (1,000 calls at once per
@@ -21,15 +23,31 @@ import { join } from 'node:path';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { startHttpServer, stopServer } from '../test/helpers/http.js';
 
+const failed = (f: Record<string, number>): number => Object.values(f).reduce((x, y) => x + y, 0);
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 const pct = (xs: number[], p: number): number => (xs.length ? sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : NaN);
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
 
-function child(script: string, args: string[]): { done: Promise<Record<string, unknown>>; stop(): void } {
-  const p = spawn(process.execPath, [join(root, 'dist/bench', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+/**
+ * Runs a bench script in a process of its own; resolves with the JSON of its last stdout line.
+ * `onLine` hears the lines before it (the load generator says when its warm-up is over).
+ */
+function child(script: string, args: string[], onLine?: (line: string) => void): { done: Promise<Record<string, unknown>>; stop(): void } {
+  // --no-warnings: a warm load generator has had more than 1,500 fetches on its transport's
+  // AbortSignal, and undici drops each one's abort listener only when the request is collected.
+  const p = spawn(process.execPath, ['--no-warnings', join(root, 'dist/bench', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<Record<string, unknown>>((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Record<string, unknown>) : reject(new Error(`${script} exited ${code}`)))));
+  let last = '';
+  p.stdout.on('data', (d: Buffer) => {
+    out += d.toString();
+    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
+      const line = out.slice(0, nl);
+      out = out.slice(nl + 1);
+      if (line.startsWith('{')) last = line;
+      else onLine?.(line);
+    }
+  });
+  const done = new Promise<Record<string, unknown>>((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(JSON.parse(last || out) as Record<string, unknown>) : reject(new Error(`${script} exited ${code}`)))));
   return { done, stop: () => p.stdin.end() };
 }
 
@@ -55,20 +73,32 @@ async function startPeer(): Promise<{ url: string; pid: number; stop(): void }> 
 }
 
 type Load = { latencies: number[]; firstProgress: number[]; failures: Record<string, number>; cpuMs: number };
-const load = async (url: string, tool: string, sessions: number, perSession: number): Promise<Load> => (await child('http-load.js', [url, tool, String(sessions), String(perSession)]).done) as Load;
 
-async function phase(url: string, pid: number, tool: string, sessions: number, perSession: number) {
+/**
+ * One load-generator process against `url`: `sessions` × `perSession` calls of `tool` at once,
+ * after a warm-up of `warm` (`tool:count`) when given. With `pid`, that server's CPU time over the
+ * measured calls (not the warm-up).
+ */
+async function load(url: string, tool: string, sessions: number, perSession: number, warm?: string, pid?: number): Promise<Load & { serverCpuMs: number }> {
+  let cpu0 = pid ? cpuMs(pid) : 0;
+  const run = child('http-load.js', [url, tool, String(sessions), String(perSession), ...(warm ? [warm] : [])], (line) => {
+    if (line === 'measuring' && pid) cpu0 = cpuMs(pid);
+  });
+  const result = (await run.done) as Load;
+  return { ...result, serverCpuMs: pid ? cpuMs(pid) - cpu0 : NaN };
+}
+
+/** A load against our server, with its /healthz probed and its RSS sampled meanwhile. */
+async function phase(url: string, pid: number, tool: string, sessions: number, perSession: number, warm?: string) {
   const probe = child('http-probe.js', [url]);
-  const cpu0 = cpuMs(pid);
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
-  const result = await load(url, tool, sessions, perSession);
+  const result = await load(url, tool, sessions, perSession, warm, pid);
   clearInterval(sampler);
-  const serverCpuMs = cpuMs(pid) - cpu0;
   probe.stop();
   const health = (await probe.done) as { rtts: number[]; answers: Array<{ event_loop_delay_p99_ms: number }> };
   return {
-    load: result, peak, rtts: health.rtts, serverCpuMs,
+    load: result, peak, rtts: health.rtts, serverCpuMs: result.serverCpuMs,
     loopP99: Math.max(0, ...health.answers.map((a) => a.event_loop_delay_p99_ms)),
   };
 }
@@ -85,40 +115,51 @@ const pid = s.child.pid!;
 const peer = await startPeer();
 try {
   const idle = await phase(s.url, pid, 'local_noop', 1, 200); // warm-up, and the idle /healthz floor
-  await load(peer.url, 'hold', 1, 200); // the peer's warm-up
+  // Each server's warm-up: one whole round, not measured (JIT compilation of the call path goes on
+  // through the first two rounds of 1,000, on V8's threads, beside the load generator).
+  await load(s.url, 'local_hold', 1, 1000);
+  await load(peer.url, 'hold', 1, 1000);
   const rounds = Math.max(1, Number(process.env['BENCH_HTTP_ROUNDS'] ?? 3));
   const ours: Array<Awaited<ReturnType<typeof phase>>> = [];
   const peers: Array<Load & { serverCpuMs: number }> = [];
+  const oursCold: Load[] = [];
+  const peersCold: Load[] = [];
   for (let i = 0; i < rounds; i++) {
-    ours.push(await phase(s.url, pid, 'local_hold', 1, 1000));
-    const cpu0 = cpuMs(peer.pid);
-    const result = await load(peer.url, 'hold', 1, 1000);
-    peers.push({ ...result, serverCpuMs: cpuMs(peer.pid) - cpu0 });
+    // A warm load generator (300 no-op calls at once, twice, first), then a fresh one.
+    ours.push(await phase(s.url, pid, 'local_hold', 1, 1000, 'local_noop:300'));
+    peers.push(await load(peer.url, 'hold', 1, 1000, 'noop:300', peer.pid));
+    oursCold.push(await load(s.url, 'local_hold', 1, 1000));
+    peersCold.push(await load(peer.url, 'hold', 1, 1000));
   }
   const median = (x: { latencies: number[] }): number => pct(x.latencies, 0.5);
+  const medianOfRounds = (xs: Array<{ latencies: number[] }>): number => Math.round(pct(xs.map(median), 0.5));
+  const roundsText = (xs: Array<{ latencies: number[] }>): string => xs.map((x) => Math.round(median(x))).join(' / ');
   // The round whose median is the median of the rounds gives the detailed figures.
   const a = [...ours].sort((x, y) => median(x.load) - median(y.load))[Math.floor(ours.length / 2)]!;
-  const peerMedians = peers.map(median);
   const b = await phase(s.url, pid, 'local_hold', 5, 1000);
-  const failed = (f: Record<string, number>): number => Object.values(f).reduce((x, y) => x + y, 0);
   report('http', 'http-results', {
     ...header(),
     healthz_idle_ms_p50_floor: round(pct(idle.rtts, 0.5), 2),
     workflow_seconds_floor: 3,
     c1000_result_ms_p50: Math.round(median(a.load)),
-    c1000_result_ms_p50_rounds: ours.map((r) => Math.round(median(r.load))).join(' / '),
+    c1000_result_ms_p50_rounds: roundsText(ours.map((r) => r.load)),
     // The peer under the same load generator, its rounds alternating with ours.
-    c1000_peer_result_ms_p50: Math.round(pct(peerMedians, 0.5)),
-    c1000_peer_result_ms_p50_rounds: peerMedians.map(Math.round).join(' / '),
+    c1000_peer_result_ms_p50: medianOfRounds(peers),
+    c1000_peer_result_ms_p50_rounds: roundsText(peers),
     c1000_peer_server_cpu_ms_per_call: round(pct(peers.map((p) => p.serverCpuMs), 0.5) / 1000, 2),
-    c1000_peer_failed_calls: peers.reduce((n, p) => n + Object.values(p.failures).reduce((x, y) => x + y, 0), 0),
+    c1000_peer_failed_calls: peers.reduce((n, p) => n + failed(p.failures), 0),
+    // The same with a fresh load-generator process (its JIT cold): what its warm-up is worth.
+    c1000_cold_client_result_ms_p50: medianOfRounds(oursCold),
+    c1000_cold_client_result_ms_p50_rounds: roundsText(oursCold),
+    c1000_cold_client_peer_result_ms_p50: medianOfRounds(peersCold),
+    c1000_cold_client_peer_result_ms_p50_rounds: roundsText(peersCold),
     c1000_result_ms_p99: Math.round(pct(a.load.latencies, 0.99)),
     // The run started (its first progress came back): what follows is the 3 s workflow and the result.
     c1000_first_progress_ms_p50: Math.round(pct(a.load.firstProgress, 0.5)),
     // CPU per call on each side: the load generator (SDK client) shares these 2 cores with the server.
     c1000_server_cpu_ms_per_call: round(a.serverCpuMs / 1000, 2),
     c1000_client_cpu_ms_per_call: round(a.load.cpuMs / 1000, 2),
-    c1000_failed_calls: ours.reduce((n, r) => n + failed(r.load.failures), 0),
+    c1000_failed_calls: [...ours.map((r) => r.load), ...oursCold].reduce((n, r) => n + failed(r.failures), 0),
     c1000_event_loop_p99_ms: Math.max(...ours.map((r) => r.loopP99)),
     c1000_healthz_ms_max: Math.round(Math.max(...ours.flatMap((r) => r.rtts))),
     c5000_failed_calls: failed(b.load.failures),

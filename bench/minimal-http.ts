@@ -1,8 +1,8 @@
 /**
  * The peer for the HTTP bench: the smallest Streamable HTTP server the SDK makes — node:http,
- * the SDK's own transport (stateful, no event store, so no priming events and no journal), one
- * tool `hold` that reports progress when it starts and when it ends, like a workflow tool, and
- * answers after 3 s. Whatever the same load generator measures against this, no server built on
+ * the SDK's own transport (stateful, no event store, so no priming events and no journal), a tool
+ * `hold` that reports progress when it starts and when it ends, like a workflow tool, and answers
+ * after 3 s, and `noop` (the load generator's warm-up), which answers at once. Whatever the same load generator measures against this, no server built on
  * the SDK's transport does better on this machine at that moment. Prints its URL on stdout.
  */
 import { createServer, type IncomingMessage } from 'node:http';
@@ -16,8 +16,9 @@ const transports = new Map<string, StreamableHTTPServerTransport>();
 
 function newServer(): Server {
   const server = new Server({ name: 'minimal-http', version: '1' }, { capabilities: { tools: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: [{ name: 'hold', inputSchema: { type: 'object' } }] }));
-  server.setRequestHandler(CallToolRequestSchema, async (_req, extra) => {
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({ tools: ['hold', 'noop'].map((name) => ({ name, inputSchema: { type: 'object' as const } })) }));
+  server.setRequestHandler(CallToolRequestSchema, async (req, extra) => {
+    if (req.params.name === 'noop') return { content: [{ type: 'text', text: 'ok' }] };
     const token = extra._meta?.progressToken;
     const progress = async (p: number, message: string): Promise<void> => {
       if (token !== undefined) await extra.sendNotification({ method: 'notifications/progress', params: { progressToken: token, progress: p, message } });

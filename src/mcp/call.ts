@@ -48,7 +48,9 @@ export async function startAndAwait(
 export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: number, opts: { cancelOnAbort?: boolean; budgetMs?: number } = {}): Promise<CallToolResult> {
   const { tracker } = ctx.deps;
   ctx.onRun?.(run, timeoutMs);
-  const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
+  // With replicas, the run is in the journal before a progress names it (another may be asked next).
+  const ready = ctx.progressToken !== undefined && tracker.store.sharedByReplicas ? tracker.recorded(run.provider, run.runId) : undefined;
+  const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification, ...(ready ? { ready } : {}) }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
   reporter?.update(run, run.message, tracker.fraction(run.provider, run.runId), true);
   const onAbort = (): void => {
     if (ctx.closing() || opts.cancelOnAbort === false) return;
@@ -69,6 +71,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
       signal: stopWaiting.signal,
       onUpdate: (r, change) => reporter?.update(r, r.message, tracker.fraction(r.provider, r.runId), change.statusChanged),
     });
+    await reporter?.queued; // a progress still waiting for the run's record goes before the answer
     const waited = Math.round((opts.budgetMs ?? timeoutMs) / 1000);
     const note = final.status === 'waiting' ? ctx.deps.catalog.provider(final.provider)?.resumeHint : final.status === 'running' || final.status === 'queued' ? `not finished after the ${waited} s wait budget` : undefined;
     return runResult(final, note);

@@ -9,6 +9,11 @@ const MIN_GAP_MS = 250;
 export interface ProgressTarget {
   token: string | number;
   send(notification: ServerNotification): Promise<void>;
+  /**
+   * Progress goes out only once this settles, then in order: a progress names its run, and with
+   * replicas sharing the journal a client told of a run may ask another replica about it at once.
+   */
+  ready?: Promise<void>;
 }
 
 /**
@@ -24,12 +29,16 @@ export class ProgressReporter {
   private heartbeat: { cancel(): void } | null = null;
   private stopped = false;
   private current: { run: Run; message: string | null; fraction: number | null } | null = null;
+  /** The last send, when sends wait for `target.ready` (each after the one before). */
+  private queue: Promise<void> | undefined;
 
   constructor(
     private readonly target: ProgressTarget,
     private readonly clock: Clock,
     private readonly since: number,
-  ) {}
+  ) {
+    this.queue = target.ready;
+  }
 
   update(run: Run, message: string | null, fraction: number | null, statusChanged: boolean): void {
     if (this.stopped) return;
@@ -66,11 +75,32 @@ export class ProgressReporter {
       message: line,
       _meta: { run_id: run.runId, provider: run.provider, run_uri: runUri(run.provider, run.runId) },
     };
-    this.target.send({ method: 'notifications/progress', params }).catch(() => {
+    const send = (): Promise<void> => this.target.send({ method: 'notifications/progress', params });
+    const sent = this.queue ? this.waitTurn(send) : send();
+    sent.catch(() => {
       // The request may have ended or the connection closed; progress is best effort.
     });
     this.heartbeat?.cancel();
     this.heartbeat = this.clock.setTimeout(() => this.flush(), HEARTBEAT_MS);
+  }
+
+  /** Settles once every progress queued behind `target.ready` has gone; undefined when none waits. */
+  get queued(): Promise<void> | undefined {
+    return this.queue?.then(
+      () => {},
+      () => {},
+    );
+  }
+
+  /** Sends after what is queued; once the queue has drained, sends go out at once again. */
+  private waitTurn(send: () => Promise<void>): Promise<void> {
+    const turn = this.queue!.then(send, send);
+    this.queue = turn;
+    const drained = (): void => {
+      if (this.queue === turn) this.queue = undefined;
+    };
+    turn.then(drained, drained);
+    return turn;
   }
 
   /** The last line sent, for tests and logs. */

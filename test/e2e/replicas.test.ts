@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
@@ -38,14 +39,16 @@ describe('three replicas over one PostgreSQL, no sticky sessions', { skip }, () 
   let looply: CountingLooply;
   const replicas: Array<{ url: string; child: ChildProcess }> = [];
   const clients: Client[] = [];
+  let dir = '';
+  let env: Record<string, string> = {};
   before(async () => {
     db = await createTestDatabase();
     looply = await new CountingLooply().start();
     looply.knobs.neverEnds = true;
     looply.workflows.push({ workflow_id: 'wf-poll', workflow_name: 'Poll Me', workflow_version: 1, workflow_status: 'ACTIVE', latest: true, workflow_mock_payload: { n: 1 }, states: ['start_state', 'work_state', 'end'], output: { ok: true } });
-    const dir = tempDir();
+    dir = tempDir();
     writeFiles(dir, FILES);
-    const env = { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url };
+    env = { WORKFLOWS_MCP_DATABASE_URL: db.url, LOOPLY_API_KEY: looply.key, LOOPLY_BASE_URL: looply.url };
     for (let i = 0; i < 3; i++) replicas.push(await startHttpServer(['--wait-seconds', '2'], env, dir));
   });
   after(async () => {
@@ -61,6 +64,30 @@ describe('three replicas over one PostgreSQL, no sticky sessions', { skip }, () 
     return c;
   };
   const call = async (c: Client, name: string, args: Record<string, unknown>): Promise<CallToolResult> => (await c.callTool({ name, arguments: args })) as CallToolResult;
+
+  it('the first progress of a call names a run the journal the replicas share already holds', async () => {
+    // Stateless: no session, so no call link records the run first (stdio is the same).
+    const lone = await startHttpServer(['--stateless', '--wait-seconds', '2'], env, dir);
+    const a = new Client({ name: 'stateless', version: '1' });
+    await a.connect(new StreamableHTTPClientTransport(new URL(lone.url)));
+    const sql = new pg.Client({ connectionString: db.url });
+    await sql.connect();
+    try {
+      let found: Promise<number> | undefined;
+      const started = envelope((await a.callTool({ name: 'local_long', arguments: {} }, undefined, {
+        // Looked up the moment the run is named (as a replica asked about it would): a run that
+        // lives in its server is recorded within 20 ms of its start, unless needed sooner.
+        onprogress: (p) => void (found ??= sql.query('SELECT 1 FROM runs WHERE provider = $1 AND run_id = $2', ['local', (p as { _meta?: { run_id: string } })._meta?.run_id]).then((r) => r.rowCount ?? 0)),
+      })) as CallToolResult);
+      assert.ok(found, 'a progress came');
+      assert.equal(await found, 1, 'the run was in the journal when its first progress came');
+      await call(a, 'cancel_run', { provider: 'local', run_id: started['run_id'] });
+    } finally {
+      await sql.end();
+      await a.close();
+      await stopServer(lone.child);
+    }
+  });
 
   it('a run started on A: a client on B gets it, waits for it and cancels it; C sees the end', async () => {
     const [a, b, c] = [await client(0), await client(1), await client(2)];

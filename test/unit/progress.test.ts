@@ -31,4 +31,32 @@ describe('progress reporter', () => {
     clock.advance(60_000);
     assert.equal(sent.length, 4, 'nothing after stop');
   });
+
+  it('with `ready`, sends nothing until it settles, then every progress in the order it was made', async () => {
+    const clock = fakeClock();
+    const sent: string[] = [];
+    let record!: () => void;
+    const ready = new Promise<void>((resolve) => (record = resolve));
+    const r = new ProgressReporter({ token: 't', send: async (n: ServerNotification) => void sent.push((n.params as { message: string }).message), ready }, clock, clock.now());
+    r.update(run, null, null, true);
+    r.update({ ...run, status: 'waiting' }, null, null, true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, [], 'held until the run is recorded');
+    record();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, ['running · 0s', 'waiting · 0s']);
+    r.update({ ...run, status: 'completed' }, null, null, true);
+    assert.deepEqual(sent, ['running · 0s', 'waiting · 0s', 'completed · 0s'], 'once recorded, at once again (before the answer)');
+    r.stop();
+  });
+
+  it('with a `ready` that fails, progress still goes out (it is best effort, the run goes on)', async () => {
+    const clock = fakeClock();
+    const sent: string[] = [];
+    const r = new ProgressReporter({ token: 't', send: async (n: ServerNotification) => void sent.push((n.params as { message: string }).message), ready: Promise.reject(new Error('journal down')) }, clock, clock.now());
+    r.update(run, null, null, true);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(sent, ['running · 0s']);
+    r.stop();
+  });
 });

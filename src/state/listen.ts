@@ -19,6 +19,8 @@ export class Listener {
   private closed = false;
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** The last LISTEN/UNLISTEN sent: one at a time on the connection (pg queues, deprecated in pg 8, gone in 9). */
+  private last: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly url: string, private readonly log: Logger) {}
 
@@ -36,16 +38,23 @@ export class Listener {
     if (!set) {
       set = new Set();
       this.channels.set(channel, set);
-      await this.client?.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      await this.send(`LISTEN ${pg.escapeIdentifier(channel)}`);
     }
     set.add(handler);
     return () => {
       set.delete(handler);
       if (set.size === 0 && this.channels.get(channel) === set) {
         this.channels.delete(channel);
-        this.client?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+        this.send(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
       }
     };
+  }
+
+  /** Runs `sql` on the connection of the moment, after what was sent before it. */
+  private send(sql: string): Promise<unknown> {
+    const sent = this.last.then(() => this.client?.query(sql));
+    this.last = sent.catch(() => {});
+    return sent;
   }
 
   /** Called after each reconnect (not the first connect). */

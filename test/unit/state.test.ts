@@ -76,6 +76,33 @@ describe('PostgreSQL state', { skip: skip ?? false }, () => {
     }
   });
 
+  it('LISTEN and UNLISTEN on many channels at once go one at a time on its connection (pg 9 refuses a query while one runs)', async () => {
+    const url = await db.schemaUrl();
+    const pool = new pg.Pool({ connectionString: url, max: 2 });
+    const listener = new Listener(url, log);
+    await listener.start();
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const heard: string[] = [];
+      const stops = await Promise.all(['a', 'b', 'c', 'd'].map((c) => listener.listen(`wm_test_many_${c}`, (p) => heard.push(p))));
+      await notify(pool, 'wm_test_many_d', 'd');
+      await until(() => heard.includes('d'), 5000, 'a notification on the last channel');
+      for (const stop of stops) stop();
+      const again = await listener.listen('wm_test_many_a', (p) => heard.push(`again ${p}`));
+      await notify(pool, 'wm_test_many_a', 'a');
+      await until(() => heard.includes('again a'), 5000, 'a notification after the UNLISTENs');
+      again();
+      await new Promise((r) => setTimeout(r, 50));
+      assert.deepEqual(warnings.filter((w) => w.includes('already executing a query')), []);
+    } finally {
+      process.off('warning', onWarning);
+      await listener.close();
+      await pool.end();
+    }
+  });
+
   it('doctor checks: reachable, migrations current, LISTEN works', async () => {
     const d = await Database.open({ url: await db.schemaUrl(), poolSize: 2, log });
     try {

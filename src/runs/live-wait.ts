@@ -1,4 +1,4 @@
-import type { Clock } from '../core/clock.js';
+import { settledWithin, type Clock } from '../core/clock.js';
 import type { JournalRun } from './journal.js';
 import { isTerminal } from '../providers/types.js';
 import { isSettled, type RunListener, type Tracked } from './live-run.js';
@@ -53,8 +53,6 @@ export function waitLive(t: Tracked, o: WaitOptions, h: LiveWaitHost): Promise<J
  */
 async function written(t: Tracked, h: LiveWaitHost): Promise<JournalRun> {
   const copy = { ...t.run };
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([h.recordNow(t), new Promise((r) => (timer = setTimeout(r, WRITTEN_WAIT_MS)).unref())]);
-  clearTimeout(timer); // not left in the timer list for 5 s after every call
+  await settledWithin(h.recordNow(t), WRITTEN_WAIT_MS);
   return copy;
 }

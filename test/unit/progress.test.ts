@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { ServerNotification } from '@modelcontextprotocol/sdk/types.js';
 import { fakeClock } from '../helpers/clock.js';
 import { HEARTBEAT_MS, ProgressReporter } from '../../src/mcp/progress.js';
+import { settledWithin } from '../../src/core/clock.js';
 import type { Run } from '../../src/providers/types.js';
 
 const run: Run = { provider: 'local', workflowId: 'w', runId: 'r1', status: 'running', input: {}, output: null, error: null, createdAt: '', startedAt: null, endedAt: null };
@@ -58,5 +59,14 @@ describe('progress reporter', () => {
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(sent, ['running · 0s']);
     r.stop();
+  });
+
+  it('settledWithin: a record that never comes holds progress back only as long as its cap', async () => {
+    const t0 = Date.now();
+    await settledWithin(new Promise(() => {}), 50);
+    assert.ok(Date.now() - t0 >= 45, 'waited for the cap');
+    await settledWithin(Promise.reject(new Error('journal down')), 10_000); // a failure settles it at once
+    await settledWithin(Promise.resolve(), 10_000);
+    assert.ok(Date.now() - t0 < 5000, 'neither waited for its cap');
   });
 });

@@ -5,13 +5,11 @@ import { internalDetail, publicMessage } from '../core/errors.js';
 import { isPlainObject } from '../core/json.js';
 import type { Workflow, WorkflowVersion } from '../providers/types.js';
 import type { JournalRun } from '../runs/journal.js';
+import { WRITTEN_WAIT_MS } from '../runs/live-wait.js';
 import { errorResult, runResult } from './envelope.js';
 import { ProgressReporter } from './progress.js';
 import type { PreparedSchema } from './schema.js';
 import { waitBudgetMs, type CallContext } from './tool.js';
-
-/** How long a call's progress waits at most for its run's record (replicas sharing the journal). */
-const RECORD_WAIT_MS = 5000;
 
 export function invalidArguments(tool: string, problems: string[]): CallToolResult {
   const list = problems.map((p) => `- ${p}`).join('\n');
@@ -54,7 +52,7 @@ export async function awaitRun(ctx: CallContext, run: JournalRun, timeoutMs: num
   ctx.onRun?.(run, timeoutMs);
   // With replicas, the run is in the journal before a progress names it (another may be asked
   // next); a journal that stopped answering holds progress (and so the answer) back 5 s at most.
-  const ready = ctx.progressToken !== undefined && tracker.store.sharedByReplicas ? settledWithin(tracker.recorded(run.provider, run.runId), RECORD_WAIT_MS) : undefined;
+  const ready = ctx.progressToken !== undefined && tracker.store.sharedByReplicas ? settledWithin(tracker.recorded(run.provider, run.runId), WRITTEN_WAIT_MS) : undefined;
   const reporter = ctx.progressToken === undefined ? null : new ProgressReporter({ token: ctx.progressToken, send: ctx.sendNotification, ...(ready ? { ready } : {}) }, tracker.clock, Date.parse(run.createdAt) || tracker.clock.now());
   reporter?.update(run, run.message, tracker.fraction(run.provider, run.runId), true);
   const onAbort = (): void => {

@@ -4,7 +4,8 @@ import { isTerminal } from '../providers/types.js';
 import { isSettled, type RunListener, type Tracked } from './live-run.js';
 import type { WaitOptions } from './wait.js';
 
-const WRITTEN_WAIT_MS = 5000;
+/** How long an answer or a progress waits at most for a run's writes: a journal that stopped answering must not hold it for good. */
+export const WRITTEN_WAIT_MS = 5000;
 
 /** What waiting on a live run needs of the tracker. */
 export interface LiveWaitHost {

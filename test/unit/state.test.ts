@@ -54,11 +54,16 @@ describe('PostgreSQL state', { skip: skip ?? false }, () => {
     await assert.rejects(connectPool({ url: 'mysql://x@y/z', max: 1 }), /state\.databaseUrl: expected a postgres:\/\/ URL/);
   });
 
-  it('LISTEN reconnects after its connection is killed, listens again, and says so', async () => {
+  /** A pool and a started listener on a schema of their own. */
+  const poolAndListener = async (): Promise<{ pool: pg.Pool; listener: Listener }> => {
     const url = await db.schemaUrl();
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
     const listener = new Listener(url, log);
     await listener.start();
+    return { pool: new pg.Pool({ connectionString: url, max: 2 }), listener };
+  };
+
+  it('LISTEN reconnects after its connection is killed, listens again, and says so', async () => {
+    const { pool, listener } = await poolAndListener();
     const heard: string[] = [];
     let reconnects = 0;
     listener.onReconnect(() => reconnects++);
@@ -77,10 +82,7 @@ describe('PostgreSQL state', { skip: skip ?? false }, () => {
   });
 
   it('LISTEN and UNLISTEN on many channels at once go one at a time on its connection (pg 9 refuses a query while one runs)', async () => {
-    const url = await db.schemaUrl();
-    const pool = new pg.Pool({ connectionString: url, max: 2 });
-    const listener = new Listener(url, log);
-    await listener.start();
+    const { pool, listener } = await poolAndListener();
     const warnings: string[] = [];
     const onWarning = (w: Error): void => void warnings.push(w.message);
     process.on('warning', onWarning);

@@ -37,7 +37,9 @@ function load(url: string, tool: string, sessions: number, perSession: number): 
   const p = spawn(process.execPath, [join(root, 'dist/bench/http-load.js'), url, tool, String(sessions), String(perSession)], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  return new Promise((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(JSON.parse(out) as Load) : reject(new Error(`load exited ${code}`)))));
+  // Its figures are its last line; it says `measuring` first (bench/http.ts counts CPU from there).
+  const figures = (): Load => JSON.parse(out.trim().split('\n').pop() ?? '') as Load;
+  return new Promise((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(figures()) : reject(new Error(`load exited ${code}`)))));
 }
 
 /** CPU time (user + system) of a process so far, ms. */

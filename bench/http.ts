@@ -17,8 +17,8 @@
  * `BENCH_SERVER_NODE_OPTIONS` goes to the server as NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/p`).
  */
 import { header, report, root } from './report.js';
+import { benchScript, processCpuMs, rssMb } from './children.js';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { startHttpServer, stopServer } from '../test/helpers/http.js';
@@ -27,40 +27,6 @@ const failed = (f: Record<string, number>): number => Object.values(f).reduce((x
 const sorted = (xs: number[]): number[] => [...xs].sort((a, b) => a - b);
 const pct = (xs: number[], p: number): number => (xs.length ? sorted(xs)[Math.min(xs.length - 1, Math.floor(xs.length * p))]! : NaN);
 const round = (n: number, d = 1): number => Math.round(n * 10 ** d) / 10 ** d;
-
-/**
- * Runs a bench script in a process of its own; resolves with the JSON of its last stdout line.
- * `onLine` hears the lines before it (the load generator says when its warm-up is over).
- */
-function child(script: string, args: string[], onLine?: (line: string) => void): { done: Promise<Record<string, unknown>>; stop(): void } {
-  // --no-warnings: a warm load generator has had more than 1,500 fetches on its transport's
-  // AbortSignal, and undici drops each one's abort listener only when the request is collected.
-  const p = spawn(process.execPath, ['--no-warnings', join(root, 'dist/bench', script), ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
-  let out = '';
-  let last = '';
-  p.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
-    for (let nl = out.indexOf('\n'); nl >= 0; nl = out.indexOf('\n')) {
-      const line = out.slice(0, nl);
-      out = out.slice(nl + 1);
-      if (line.startsWith('{')) last = line;
-      else onLine?.(line);
-    }
-  });
-  const done = new Promise<Record<string, unknown>>((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(JSON.parse(last || out) as Record<string, unknown>) : reject(new Error(`${script} exited ${code}`)))));
-  return { done, stop: () => p.stdin.end() };
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** CPU time (user + system) of a process so far, ms, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
 
 /** Starts the SDK's minimal Streamable HTTP server (the peer); resolves with its URL. */
 async function startPeer(): Promise<{ url: string; pid: number; stop(): void }> {
@@ -80,23 +46,23 @@ type Load = { latencies: number[]; firstProgress: number[]; failures: Record<str
  * measured calls (not the warm-up).
  */
 async function load(url: string, tool: string, sessions: number, perSession: number, warm?: string, pid?: number): Promise<Load & { serverCpuMs: number }> {
-  let cpu0 = pid ? cpuMs(pid) : 0;
-  const run = child('http-load.js', [url, tool, String(sessions), String(perSession), ...(warm ? [warm] : [])], (line) => {
-    if (line === 'measuring' && pid) cpu0 = cpuMs(pid);
+  let cpu0 = pid ? processCpuMs(pid) : 0;
+  const run = benchScript<Load>('http-load.js', [url, tool, String(sessions), String(perSession), ...(warm ? [warm] : [])], (line) => {
+    if (line === 'measuring' && pid) cpu0 = processCpuMs(pid);
   });
-  const result = (await run.done) as Load;
-  return { ...result, serverCpuMs: pid ? cpuMs(pid) - cpu0 : NaN };
+  const result = await run.done;
+  return { ...result, serverCpuMs: pid ? processCpuMs(pid) - cpu0 : NaN };
 }
 
 /** A load against our server, with its /healthz probed and its RSS sampled meanwhile. */
 async function phase(url: string, pid: number, tool: string, sessions: number, perSession: number, warm?: string) {
-  const probe = child('http-probe.js', [url]);
+  const probe = benchScript<{ rtts: number[]; answers: Array<{ event_loop_delay_p99_ms: number }> }>('http-probe.js', [url]);
   let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), 100);
   const result = await load(url, tool, sessions, perSession, warm, pid);
   clearInterval(sampler);
   probe.stop();
-  const health = (await probe.done) as { rtts: number[]; answers: Array<{ event_loop_delay_p99_ms: number }> };
+  const health = await probe.done;
   return {
     load: result, peak, rtts: health.rtts, serverCpuMs: result.serverCpuMs,
     loopP99: Math.max(0, ...health.answers.map((a) => a.event_loop_delay_p99_ms)),

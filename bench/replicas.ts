@@ -13,7 +13,6 @@
  * Sizes are small so the whole run takes under five minutes on two shared cores.
  * Writes bench/results/replicas.json and its table in bench/README.md.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -21,7 +20,8 @@ import pg from 'pg';
 import { tempDir, writeFiles } from '../test/helpers/harness.js';
 import { startHttpServer, stopServer } from '../test/helpers/http.js';
 import { createTestDatabase, pgUnavailable } from '../test/helpers/pg.js';
-import { header, report, root } from './report.js';
+import { header, report } from './report.js';
+import { benchScript, processCpuMs } from './children.js';
 
 const NOOP = 150; // no-op calls per replica: two sessions of 75 at once
 const HOLD = 60; // 3 s calls per replica, all in flight at once
@@ -34,18 +34,7 @@ const pct = (xs: number[], p: number): number => (xs.length ? [...xs].sort((a, b
 const share = (n: number): number => Math.round(n * 100) / 100;
 
 function load(url: string, tool: string, sessions: number, perSession: number): Promise<Load> {
-  const p = spawn(process.execPath, [join(root, 'dist/bench/http-load.js'), url, tool, String(sessions), String(perSession)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  p.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  // Its figures are its last line; it says `measuring` first (bench/http.ts counts CPU from there).
-  const figures = (): Load => JSON.parse(out.trim().split('\n').pop() ?? '') as Load;
-  return new Promise((resolve, reject) => p.on('close', (code) => (code === 0 ? resolve(figures()) : reject(new Error(`load exited ${code}`)))));
-}
-
-/** CPU time (user + system) of a process so far, ms. */
-function processCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return benchScript<Load>('http-load.js', [url, tool, String(sessions), String(perSession)]).done;
 }
 
 /** The machine's busy and total CPU time so far, ms (every core, every process: PostgreSQL and other work too). */

@@ -14,6 +14,7 @@
  * measures the cold start alone and only prints it (nothing written), for iterating on start-up.
  */
 import { header, report, root } from './report.js';
+import { rssMb } from './children.js';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,11 +58,6 @@ function cpuMs(pid: number): number {
     }
   }
   return ns / 1e6;
-}
-
-function rssMb(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
-  return Number(line.split(/\s+/)[1]) / 1024;
 }
 
 async function callCost(): Promise<Record<string, number>> {

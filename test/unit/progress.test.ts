@@ -63,7 +63,7 @@ describe('progress reporter', () => {
 
   it('settledWithin: a record that never comes holds progress back only as long as its cap', async () => {
     const t0 = Date.now();
-    const alive = setTimeout(() => {}, 10_000); // its own timer does not hold the process open
+    const alive = setTimeout(() => {}, 10_000); // settledWithin's timer is unref'd: this one keeps the process up meanwhile
     await settledWithin(new Promise(() => {}), 50);
     clearTimeout(alive);
     assert.ok(Date.now() - t0 >= 45, 'waited for the cap');
